@@ -1,0 +1,40 @@
+// The kiln command line: builds the program from one file per command and maps outcomes to exit codes.
+import { Command, CommanderError } from 'commander';
+import { processIo, handleFailure, EXIT_INTERNAL, EXIT_OK, type Io } from './io.ts';
+import { kilnVersion } from '../version.ts';
+import { commands } from './commands.ts';
+
+export interface CommandResult {
+  code: number;
+}
+
+/** Each command file exports a `CommandModule`; its action returns the exit code. */
+export interface CommandModule {
+  register(program: Command, io: Io, setExit: (code: number | Promise<number>) => void): void;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const program = new Command();
+  let pending: number | Promise<number> = EXIT_OK;
+  const setExit = (code: number | Promise<number>) => {
+    pending = code;
+  };
+  program
+    .name('kiln')
+    .description('Declarative GitOps pipeline compiler for machine learning in TypeScript')
+    .version(kilnVersion, '-V, --version', 'print the kiln version')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+  for (const c of commands) c.register(program, io, setExit);
+  try {
+    await program.parseAsync(argv);
+    return await pending;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; bad invocations are exit code 2.
+      return e.exitCode === 0 ? EXIT_OK : EXIT_INTERNAL;
+    }
+    return handleFailure(io, e);
+  }
+}

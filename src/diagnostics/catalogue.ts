@@ -1,0 +1,28 @@
+// The one catalogue of diagnostic codes. Codes are public API: never renumber or reuse one.
+// Ranges: 1xxx config, 2xxx compiler, 3xxx runtime, 4xxx tracking, 5xxx ml, 6xxx artifact and serving, 7xxx gitops, 9xxx CLI.
+import type { CodeDefinition } from './types.ts';
+import { configCodes } from './codes/config.ts';
+import { compilerCodes } from './codes/compiler.ts';
+import { runtimeCodes } from './codes/runtime.ts';
+import { trackingCodes } from './codes/tracking.ts';
+import { mlCodes } from './codes/ml.ts';
+import { artifactCodes } from './codes/artifact.ts';
+import { gitopsCodes } from './codes/gitops.ts';
+import { cliCodes } from './codes/cli.ts';
+
+export const catalogue = {
+  ...configCodes,
+  ...compilerCodes,
+  ...runtimeCodes,
+  ...trackingCodes,
+  ...mlCodes,
+  ...artifactCodes,
+  ...gitopsCodes,
+  ...cliCodes,
+} as const satisfies Record<string, CodeDefinition>;
+
+export type Code = keyof typeof catalogue;
+
+export function definition(code: Code): CodeDefinition {
+  return catalogue[code];
+}

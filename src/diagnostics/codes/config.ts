@@ -1,0 +1,19 @@
+// KILN1xxx: reading and validating declaration files (src/config/).
+import type { CodeDefinition } from '../types.ts';
+
+export const configCodes = {
+  KILN1001: { severity: 'error', message: 'YAML syntax error: {detail}', hint: 'Fix the YAML syntax at the marked place; indentation and unclosed quotes or brackets are the usual causes.' },
+  KILN1002: { severity: 'error', message: "duplicate key '{key}'", hint: 'A key may appear once in a mapping; remove or rename one of them (the first one is at line {firstLine}).' },
+  KILN1003: { severity: 'error', message: 'file is {size} bytes, over the limit of {limit} bytes', hint: 'Declaration files are meant to be small; split it, or move data out of YAML into a catalog dataset.' },
+  KILN1004: { severity: 'error', message: 'YAML aliases expand to more than {limit} nodes', hint: 'The file expands aliases (*name) into a huge document (an "alias bomb"); write the values out or use fewer nested aliases.' },
+  KILN1005: { severity: 'error', message: '{what} must be {expected}, but is {actual}', hint: 'Change the value to {expected}.' },
+  KILN1006: { severity: 'error', message: "{what} is missing the required key '{key}'", hint: "Add '{key}:' to this mapping." },
+  KILN1007: { severity: 'error', message: "unknown key '{key}' in {what}.{suggestion}", hint: 'Valid keys here: {allowed}.' },
+  KILN1008: { severity: 'error', message: '{what} {problem}', hint: '{fix}' },
+  KILN1009: { severity: 'error', message: "unknown dataset type '{type}' for '{dataset}'.{suggestion}", hint: 'Dataset types: {allowed}.' },
+  KILN1010: { severity: 'error', message: "bad function reference '{ref}'", hint: "Write it as '<file>#<export>', with a relative path starting with ./ or ../, for example ./nodes.ts#featurize." },
+  KILN1011: { severity: 'error', message: '{what} not found: {path}', hint: '{fix}' },
+  KILN1012: { severity: 'error', message: "record schema '{path}' of dataset '{dataset}' cannot be used: {reason}", hint: 'Point `schema:` at a JSON Schema file (draft 2020-12 or 07) inside the project.' },
+  KILN1013: { severity: 'error', message: "path '{path}' escapes the project root", hint: 'Paths are resolved from the project root and must stay inside it; use a relative path, or allow the location in kiln.yaml under `paths.allow`.' },
+  KILN1014: { severity: 'error', message: "pipeline '{name}' is declared twice", hint: 'Pipeline names are unique within a project; the other declaration is in {other}.' },
+} satisfies Record<string, CodeDefinition>;

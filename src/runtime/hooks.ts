@@ -1,0 +1,34 @@
+// The typed hook interface: extension points of a run. Tracking is built on it; users register theirs in kiln.yaml.
+
+export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunInfo {
+  /** Run id (assigned by the run store, or a random id when the run is not tracked). */
+  runId: string;
+  pipeline: string;
+  projectRoot: string;
+  /** Node names that will be considered by this run, in order. */
+  nodes: string[];
+  /** Flattened parameters (`split.test_ratio`) after overrides. */
+  params: Record<string, unknown>;
+  /** The command line that started the run. */
+  command: string[];
+  backend: string | null;
+}
+
+export interface NodeEvent {
+  run: RunInfo;
+  node: string;
+}
+
+export interface Hooks {
+  beforePipelineRun?(e: { run: RunInfo }): void | Promise<void>;
+  afterPipelineRun?(e: { run: RunInfo; status: RunStatus; error?: unknown }): void | Promise<void>;
+  beforeNodeRun?(e: NodeEvent & { inputs: Record<string, unknown> }): void | Promise<void>;
+  afterNodeRun?(e: NodeEvent & { inputs: Record<string, unknown>; outputs: Record<string, unknown>; durationMs: number; cached: boolean }): void | Promise<void>;
+  onNodeError?(e: NodeEvent & { error: unknown }): void | Promise<void>;
+  beforeDatasetLoaded?(e: NodeEvent & { dataset: string }): void | Promise<void>;
+  afterDatasetLoaded?(e: NodeEvent & { dataset: string; data: unknown; durationMs: number }): void | Promise<void>;
+  beforeDatasetSaved?(e: NodeEvent & { dataset: string; data: unknown }): void | Promise<void>;
+  afterDatasetSaved?(e: NodeEvent & { dataset: string; data: unknown; durationMs: number }): void | Promise<void>;
+}
