@@ -45,12 +45,14 @@ export function sourceReader(io: Io, captured?: ReadonlyMap<string, string>): (f
 }
 
 /** Prints diagnostics (human form on stderr, or a JSON array on stdout) and returns the exit code they imply. */
-export function report(io: Io, diagnostics: readonly Diagnostic[], opts: { json?: boolean; sources?: ReadonlyMap<string, string> } = {}): number {
+export function report(io: Io, diagnostics: readonly Diagnostic[], opts: { json?: boolean; sources?: ReadonlyMap<string, string>; root?: string } = {}): number {
   const list = sortDiagnostics([...diagnostics]);
+  const root = opts.root ?? io.cwd;
   if (opts.json) {
-    io.out(JSON.stringify(list.map(toJson), null, 2) + '\n');
+    io.out(JSON.stringify(list.map((d) => toJson(d.location ? { ...d, location: { ...d.location, file: displayPath(io, path.resolve(root, d.location.file)) } } : d)), null, 2) + '\n');
   } else if (list.length > 0) {
-    io.err(renderDiagnostics(list, { color: io.colorErr, source: sourceReader(io, opts.sources), displayPath: (f) => displayPath(io, f) }));
+    const read = sourceReader(io, opts.sources);
+    io.err(renderDiagnostics(list, { color: io.colorErr, source: (f) => read(f) ?? read(path.resolve(root, f)), displayPath: (f) => displayPath(io, path.resolve(root, f)) }));
   }
   return hasErrors(list) ? EXIT_USER : EXIT_OK;
 }

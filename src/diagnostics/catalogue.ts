@@ -4,6 +4,7 @@ import type { CodeDefinition } from './types.ts';
 import { configCodes } from './codes/config.ts';
 import { compilerCodes } from './codes/compiler.ts';
 import { runtimeCodes } from './codes/runtime.ts';
+import { runnerCodes } from './codes/runner.ts';
 import { trackingCodes } from './codes/tracking.ts';
 import { mlCodes } from './codes/ml.ts';
 import { artifactCodes } from './codes/artifact.ts';
@@ -13,6 +14,7 @@ import { cliCodes } from './codes/cli.ts';
 export const catalogue = {
   ...configCodes,
   ...compilerCodes,
+  ...runnerCodes,
   ...runtimeCodes,
   ...trackingCodes,
   ...mlCodes,

@@ -21,6 +21,7 @@ export interface DatasetIR {
   schemaJson?: Record<string, unknown>;
   /** Type-specific options (csv: delimiter, header; partitioned: dataset type of each partition, suffix...). */
   options: Record<string, JsonValue>;
+  description?: string;
   location?: SourceLocation;
 }
 

@@ -1,5 +1,33 @@
-// KILN2xxx: see src/diagnostics/catalogue.ts for the ranges.
+// KILN2xxx: resolving declarations into the IR, graph checks, code generation and type-check (src/ir, src/check, src/codegen).
 import type { CodeDefinition } from '../types.ts';
 
 export const compilerCodes = {
+  KILN2001: { severity: 'error', message: "unknown parameter 'params:{key}'.{suggestion}", hint: 'Parameters come from parameters.yaml; add {key} there or fix the reference. Known top-level keys: {known}.' },
+  KILN2002: { severity: 'error', message: "node name '{name}' is used twice in pipeline '{pipeline}'", hint: 'Node names must be unique within a pipeline; rename one (the other is at {other}).' },
+  KILN2003: { severity: 'error', message: "dataset '{dataset}' is produced by two nodes: '{first}' and '{second}'", hint: 'Each dataset has one producer; give one of the outputs another name.' },
+  KILN2004: { severity: 'error', message: 'pipeline \'{pipeline}\' has a cycle: {cycle}', hint: 'A node cannot depend on its own output, directly or through other nodes; break the cycle by renaming one of the datasets in it.' },
+  KILN2005: { severity: 'error', message: "module '{module}' of node '{node}' does not exist", hint: 'The path in `run:` is relative to the pipeline file ({from}); create the file or fix the path.' },
+  KILN2006: { severity: 'error', message: "module '{module}' has no export named '{export}'.{suggestion}", hint: 'Export the function from the module (export function {export}(...)) or fix the name after #. Exports found: {exports}.' },
+  KILN2007: { severity: 'error', message: "node '{node}' has neither inputs nor outputs", hint: 'A node must read or write at least one dataset, or it could never be scheduled or observed; add `inputs:` or `outputs:`.' },
+  KILN2008: { severity: 'error', message: "dataset '{dataset}' is both an input and an output of node '{node}'", hint: 'A node cannot overwrite what it reads; write the result to a new dataset name.' },
+  KILN2009: { severity: 'warning', message: "dataset '{dataset}' is an input of pipeline '{pipeline}' but is not in the catalog and no node produces it.{suggestion}", hint: 'Declare it in the catalog so kiln can load it, or fix the name; the run will fail without it.' },
+  KILN2010: { severity: 'warning', message: "catalog entry '{dataset}' is not used by any pipeline", hint: 'Remove it, or use it as an input or output of a node.' },
+  KILN2011: { severity: 'error', message: "reuse of pipeline '{pipeline}' maps '{name}', which is not a dataset or parameter of that pipeline.{suggestion}", hint: 'Remapping keys name datasets (or parameters, under `parameters:`) used by the reused pipeline: {known}.' },
+  KILN2012: { severity: 'error', message: "reuse of pipeline '{pipeline}' maps '{name}' as an input, but a node of that pipeline produces it", hint: 'Only free inputs (datasets no node of the pipeline produces) can be remapped under `inputs:`; map it under `outputs:` instead.' },
+  KILN2013: { severity: 'error', message: "reuse of pipeline '{pipeline}' maps '{name}' as an output, but no node of that pipeline produces it", hint: 'Only datasets produced by a node of the reused pipeline can be remapped under `outputs:`; map it under `inputs:` if it is read.' },
+  KILN2014: { severity: 'error', message: "unknown pipeline '{name}'.{suggestion}", hint: 'Pipelines of this project: {known}.' },
+  KILN2015: { severity: 'error', message: 'pipelines reuse each other in a cycle: {cycle}', hint: 'A pipeline cannot include itself, directly or through another pipeline.' },
+  KILN2016: { severity: 'error', message: "model.{field} '{dataset}' is not a dataset of pipeline '{pipeline}'.{suggestion}", hint: 'The model binding names datasets that nodes of this pipeline read or write.' },
+  KILN2017: { severity: 'error', message: "the inference path from '{input}' to '{output}' has more than one output: {outputs}", hint: 'Inference returns one dataset; the subgraph between model.input and model.output must end in model.output alone.' },
+  KILN2018: { severity: 'error', message: "the inference path reads '{dataset}', which is neither model.input, a parameter, nor a persisted output of training", hint: "{reason} Persist it in the catalog (it is fitted state the artifact must carry) or compute it inside the inference path." },
+  KILN2019: { severity: 'error', message: "model.output '{output}' does not depend on model.input '{input}'", hint: 'The inference path is the part of the pipeline between model.input and model.output; choose an output computed from the input.' },
+  KILN2020: { severity: 'error', message: "unknown {kind} '{name}' in the run filter.{suggestion}", hint: 'Known {kind}s: {known}.' },
+  KILN2021: { severity: 'error', message: 'the run filter selects no nodes: {filters}', hint: 'Each filter narrows the pipeline and combined filters intersect; loosen one of them.' },
+  KILN2022: { severity: 'error', message: '{message}', hint: '{hint}' },
+  KILN2023: { severity: 'error', message: '{message}', hint: 'This error is in the node code, not in the wiring; fix it in {file}.' },
+  KILN2024: { severity: 'error', message: 'generated code is stale: {files}', hint: 'Run `kiln compile` and commit the result.' },
+  KILN2025: { severity: 'error', message: "dataset '{dataset}' is declared in two catalog files", hint: 'The other declaration is in {other}; keep one.' },
+  KILN2026: { severity: 'error', message: "parameter '{key}' is declared in two parameters files", hint: 'The other declaration is in {other}; keep one.' },
+  KILN2027: { severity: 'error', message: "dataset '{dataset}' of type {type} {problem}", hint: '{fix}' },
+  KILN2028: { severity: 'error', message: "{what} must not be named '{name}'", hint: '{why}' },
 } satisfies Record<string, CodeDefinition>;

@@ -1,0 +1,82 @@
+// The whole compiler front to back: analyze, generate, type-check; and comparing or writing generated/.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { analyzeProject, type AnalyzedProject } from './project.ts';
+import { compile, GENERATED_HEADER, type CompileOutput } from './codegen/compile.ts';
+import { typecheck } from './codegen/typecheck.ts';
+import { cachedTypecheck } from './codegen/typecheck-cache.ts';
+import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.ts';
+import type { Diagnostic } from './diagnostics/types.ts';
+import { writeFileAtomic } from './runtime/atomic.ts';
+import type { ProjectHost } from './config/host.ts';
+
+export interface BuildResult extends AnalyzedProject {
+  output: CompileOutput | null;
+}
+
+export async function buildProject(hostOrRoot: ProjectHost | string, opts: { typecheck: boolean | 'cached' }): Promise<BuildResult> {
+  const analyzed = await analyzeProject(hostOrRoot);
+  if (!analyzed.ok || !analyzed.ir) return { ...analyzed, output: null };
+  const output = await compile(analyzed.ir);
+  const diagnostics: Diagnostic[] = [...analyzed.diagnostics, ...output.diagnostics];
+  if (opts.typecheck === 'cached' && !hasErrors(diagnostics)) diagnostics.push(...(await cachedTypecheck(analyzed.ir, output)).diagnostics);
+  else if (opts.typecheck && !hasErrors(diagnostics)) diagnostics.push(...typecheck(analyzed.ir, output).diagnostics);
+  const sorted = sortDiagnostics(diagnostics);
+  return { ...analyzed, diagnostics: sorted, ok: !hasErrors(sorted), output };
+}
+
+/** Files kiln generated earlier that the current declarations no longer produce. */
+async function staleGeneratedFiles(root: string, generatedDir: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    let entries;
+    try {
+      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile() && e.name.endsWith('.ts') && !keep.has(child)) {
+        const head = (await fs.readFile(path.join(root, child), 'utf8')).slice(0, 200);
+        if (head.startsWith(`// ${GENERATED_HEADER}`)) out.push(child);
+      }
+    }
+  };
+  await walk(generatedDir);
+  return out.sort();
+}
+
+export interface GeneratedDiff {
+  changed: string[];
+  removed: string[];
+}
+
+/** Which generated files differ from what is on disk. */
+export async function diffGenerated(root: string, generatedDir: string, files: ReadonlyMap<string, string>): Promise<GeneratedDiff> {
+  const changed: string[] = [];
+  for (const [rel, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    let current: string | undefined;
+    try {
+      current = await fs.readFile(path.join(root, rel), 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current !== text) changed.push(rel);
+  }
+  const removed = await staleGeneratedFiles(root, generatedDir, new Set(files.keys()));
+  return { changed, removed };
+}
+
+/** Writes what changed (each file atomically) and removes kiln's own files that are no longer produced. */
+export async function writeGenerated(root: string, generatedDir: string, files: ReadonlyMap<string, string>): Promise<GeneratedDiff> {
+  const diff = await diffGenerated(root, generatedDir, files);
+  for (const rel of diff.changed) {
+    const abs = path.join(root, rel);
+    await fs.mkdir(path.dirname(abs), { recursive: true });
+    await writeFileAtomic(abs, files.get(rel)!);
+  }
+  for (const rel of diff.removed) await fs.rm(path.join(root, rel), { force: true });
+  return diff;
+}

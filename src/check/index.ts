@@ -1,0 +1,19 @@
+// All semantic checks of a resolved project.
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { ProjectIR } from '../ir/types.ts';
+import { checkPipelineGraph, checkUnusedCatalogEntries } from './graph.ts';
+import { checkFunctions } from './functions.ts';
+
+export function checkProject(ir: ProjectIR, sources: ReadonlyMap<string, string>, cyclic: ReadonlyMap<string, string[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seenNodes = new Set<string>();
+  for (const p of Object.values(ir.pipelines)) {
+    checkPipelineGraph(ir, p, cyclic.get(p.name), out);
+    // A reused pipeline's nodes appear in several pipelines; check each function once.
+    const fresh = p.nodes.filter((n) => !seenNodes.has(`${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`));
+    for (const n of fresh) seenNodes.add(`${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`);
+    checkFunctions(fresh, sources, out);
+  }
+  checkUnusedCatalogEntries(ir, out);
+  return out;
+}

@@ -1,0 +1,39 @@
+// `kiln compile`: generate typed TypeScript into generated/ and type-check it; `--check` fails when it is stale.
+import path from 'node:path';
+import type { CommandModule } from './main.ts';
+import { report, EXIT_OK, EXIT_USER } from './io.ts';
+import { buildProject, diffGenerated, writeGenerated } from '../build.ts';
+import { diag } from '../diagnostics/diagnostic.ts';
+
+export const compileCommand: CommandModule = {
+  register(program, io, setExit) {
+    program
+      .command('compile')
+      .description('generate typed TypeScript for the pipelines into generated/ and type-check the wiring')
+      .option('--project <dir>', 'project root (the folder with kiln.yaml)', '.')
+      .option('--check', 'write nothing; exit 1 if generated/ is stale or the wiring does not type-check')
+      .option('--no-typecheck', 'skip the TypeScript type-check')
+      .option('--json', 'print diagnostics as a JSON array')
+      .action(async (opts: { project: string; check?: boolean; typecheck: boolean; json?: boolean }) => {
+        const root = path.resolve(io.cwd, opts.project);
+        const result = await buildProject(root, { typecheck: opts.typecheck });
+        const diagnostics = [...result.diagnostics];
+        let summary = '';
+        if (result.output && result.ir && result.ok) {
+          const gen = result.ir.settings.generatedDir;
+          if (opts.check) {
+            const diff = await diffGenerated(root, gen, result.output.files);
+            const stale = [...diff.changed, ...diff.removed.map((f) => `${f} (no longer generated)`)];
+            if (stale.length) diagnostics.push(diag('KILN2024', { files: stale.join(', ') }));
+            else summary = `generated/ is up to date (${result.output.files.size} files)\n`;
+          } else {
+            const diff = await writeGenerated(root, gen, result.output.files);
+            summary = `compiled ${Object.keys(result.ir.pipelines).length} pipeline(s): ${diff.changed.length} file(s) written, ${diff.removed.length} removed, ${result.output.files.size - diff.changed.length} unchanged\n`;
+          }
+        }
+        const code = report(io, diagnostics, { json: opts.json, sources: result.loaded.sources, root });
+        if (!opts.json && code === EXIT_OK && summary) io.err(summary);
+        setExit(code === EXIT_OK ? EXIT_OK : EXIT_USER);
+      });
+  },
+};

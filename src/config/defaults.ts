@@ -1,0 +1,46 @@
+// Defaults of kiln.yaml, filled in one place right after validation; no later stage re-derives one.
+import path from 'node:path';
+import type { ProjectSettings } from '../ir/types.ts';
+import type { SourceLocation } from '../diagnostics/types.ts';
+
+export const DEFAULTS = {
+  pipelines: 'pipelines',
+  generated: 'generated',
+  store: '.kiln',
+  mainBranch: 'main',
+  backend: 'auto',
+} as const;
+
+export interface RawProject {
+  name: string;
+  pipelines?: string;
+  generated?: string;
+  store?: string;
+  git?: { main?: string };
+  backend?: string;
+  paths?: { allow?: string[] };
+  hooks?: string[];
+  publish?: { target?: string };
+}
+
+const clean = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '').replace(/^\.\//, '') || '.';
+
+export function normalizeProject(raw: RawProject, root: string, location?: SourceLocation, hookLocations: Array<SourceLocation | undefined> = []): ProjectSettings {
+  return {
+    name: raw.name,
+    root,
+    pipelinesDir: clean(raw.pipelines ?? DEFAULTS.pipelines),
+    generatedDir: clean(raw.generated ?? DEFAULTS.generated),
+    storeDir: clean(raw.store ?? DEFAULTS.store),
+    mainBranch: raw.git?.main ?? DEFAULTS.mainBranch,
+    backend: raw.backend ?? DEFAULTS.backend,
+    allowedPaths: (raw.paths?.allow ?? []).map((p) => path.resolve(root, p)),
+    hooks: (raw.hooks ?? []).map((ref, i) => {
+      const [module, exp] = ref.split('#');
+      const loc = hookLocations[i];
+      return loc ? { module: path.posix.normalize(module), export: exp, location: loc } : { module: path.posix.normalize(module), export: exp };
+    }),
+    publish: { target: raw.publish?.target ? clean(raw.publish.target) : null },
+    ...(location ? { location } : {}),
+  };
+}

@@ -1,0 +1,59 @@
+// Where declaration files come from: the working tree, or (for `kiln plan`) a git revision.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Read access to a project, with project-relative POSIX paths. */
+export interface ProjectHost {
+  /** Absolute path of the project root (for messages and for resolving node modules). */
+  readonly root: string;
+  /** File contents, or undefined when there is no such file. */
+  readFile(relPath: string): Promise<string | undefined>;
+  /** Size in bytes, or undefined when there is no such file; lets the loader refuse huge files before reading them. */
+  fileSize(relPath: string): Promise<number | undefined>;
+  /** All files under a folder, recursively, as project-relative paths, sorted. */
+  listFiles(relDir: string): Promise<string[]>;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.kiln']);
+
+export function fsHost(root: string): ProjectHost {
+  const abs = (p: string) => path.join(root, ...p.split('/'));
+  return {
+    root,
+    async readFile(relPath) {
+      try {
+        return await fs.readFile(abs(relPath), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+        throw e;
+      }
+    },
+    async fileSize(relPath) {
+      try {
+        const st = await fs.stat(abs(relPath));
+        return st.isFile() ? st.size : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async listFiles(relDir) {
+      const out: string[] = [];
+      const walk = async (dir: string) => {
+        let entries;
+        try {
+          entries = await fs.readdir(abs(dir), { withFileTypes: true });
+        } catch {
+          return;
+        }
+        for (const e of entries) {
+          const rel = dir ? `${dir}/${e.name}` : e.name;
+          if (e.isDirectory()) {
+            if (!SKIP_DIRS.has(e.name)) await walk(rel);
+          } else if (e.isFile()) out.push(rel);
+        }
+      };
+      await walk(relDir.replace(/\/+$/, ''));
+      return out.sort();
+    },
+  };
+}

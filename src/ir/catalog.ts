@@ -1,0 +1,142 @@
+// Catalog files → DatasetIR entries: merged across files, paths and record schemas checked.
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { diag } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/didyoumean.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { LoadedFile } from '../config/load.ts';
+import { joinRel } from '../config/load.ts';
+import { locate, locateKey } from '../config/yaml.ts';
+import type { DatasetIR, DatasetType, JsonValue } from './types.ts';
+
+interface RawEntry {
+  type: DatasetType;
+  path?: string;
+  versioned?: boolean;
+  schema?: string;
+  description?: string;
+  options?: Record<string, JsonValue>;
+}
+
+const FILE_TYPES = new Set<DatasetType>(['json', 'jsonl', 'csv', 'text', 'binary', 'partitioned', 'tfjs_model']);
+const OPTIONS_BY_TYPE: Record<DatasetType, string[]> = {
+  memory: [],
+  json: ['indent'],
+  jsonl: [],
+  csv: ['delimiter', 'header'],
+  text: [],
+  binary: [],
+  partitioned: ['dataset', 'suffix'],
+  tfjs_model: [],
+  metrics: ['prefix'],
+};
+const SCHEMA_TYPES = new Set<DatasetType>(['memory', 'json', 'jsonl', 'csv', 'partitioned']);
+
+/** Whether a project-relative path leaves the project (absolute, or climbing out with '..'). */
+export function escapesRoot(p: string): boolean {
+  if (path.isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) return true;
+  const n = path.posix.normalize(p.replace(/\\/g, '/'));
+  return n === '..' || n.startsWith('../');
+}
+
+function allowedOutside(abs: string, allowed: string[]): boolean {
+  return allowed.some((a) => abs === a || abs.startsWith(a.endsWith(path.sep) ? a : a + path.sep));
+}
+
+const schemaAjv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
+
+export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string, string>, root: string, allowedPaths: string[], diagnostics: Diagnostic[]): Record<string, DatasetIR> {
+  const datasets: Record<string, DatasetIR> = Object.create(null) as Record<string, DatasetIR>;
+  for (const f of files) {
+    if (!f.valid || f.value === null || f.value === undefined) continue;
+    for (const [name, raw] of Object.entries(f.value as Record<string, RawEntry>)) {
+      const ptr = `/${name}`;
+      const location = locateKey(f, ptr);
+      const existing = datasets[name];
+      if (existing) {
+        diagnostics.push(diag('KILN2025', { dataset: name, other: `${existing.location?.file}:${existing.location?.line}` }, location));
+        continue;
+      }
+      const entry: DatasetIR = { name, type: raw.type, declared: true, versioned: raw.versioned ?? false, options: raw.options ?? {}, location };
+      const problem = (problemText: string, fix: string, at = ptr) => diagnostics.push(diag('KILN2027', { dataset: name, type: raw.type, problem: problemText, fix }, locate(f, at)));
+      if (FILE_TYPES.has(raw.type) && raw.path === undefined) {
+        diagnostics.push(diag('KILN1006', { what: `dataset '${name}' (type ${raw.type})`, key: 'path' }, location));
+      }
+      if (raw.type === 'memory' && raw.path !== undefined) problem('cannot have a path', 'Remove `path:`, or use a file type such as json or jsonl to persist it.', `${ptr}/path`);
+      if (raw.versioned && !FILE_TYPES.has(raw.type)) problem('cannot be versioned', 'Only datasets stored in files can be versioned; remove `versioned:`.', `${ptr}/versioned`);
+      if (raw.schema !== undefined && !SCHEMA_TYPES.has(raw.type)) problem('cannot have a record schema', `Record schemas apply to ${[...SCHEMA_TYPES].join(', ')}; remove \`schema:\`.`, `${ptr}/schema`);
+      for (const key of Object.keys(entry.options)) {
+        const allowed = OPTIONS_BY_TYPE[raw.type];
+        if (!allowed.includes(key)) {
+          diagnostics.push(diag('KILN1007', { key, what: `options of a ${raw.type} dataset`, suggestion: didYouMean(key, allowed), allowed: allowed.length ? allowed.join(', ') : '(none)' }, locateKey(f, `${ptr}/options/${key}`)));
+        }
+      }
+      if (raw.type === 'partitioned' && entry.options.dataset === undefined) entry.options = { ...entry.options, dataset: 'json' };
+      if (raw.path !== undefined) {
+        const p = raw.path.replace(/\\/g, '/');
+        const abs = path.resolve(root, p);
+        if (escapesRoot(p) && !allowedOutside(abs, allowedPaths)) {
+          diagnostics.push(diag('KILN1013', { path: raw.path }, locate(f, `${ptr}/path`)));
+        } else {
+          entry.path = escapesRoot(p) ? abs : path.posix.normalize(p);
+        }
+      }
+      if (raw.description !== undefined) entry.description = raw.description;
+      if (raw.schema !== undefined) {
+        const rel = joinRel(f.file, raw.schema);
+        const at = locate(f, `${ptr}/schema`);
+        if (escapesRoot(rel)) {
+          diagnostics.push(diag('KILN1013', { path: raw.schema }, at));
+        } else {
+          const loaded = loadRecordSchema(rel, sources);
+          if (typeof loaded === 'string') diagnostics.push(diag('KILN1012', { path: raw.schema, dataset: name, reason: loaded }, at));
+          else {
+            entry.schema = rel;
+            entry.schemaJson = loaded;
+          }
+        }
+      }
+      datasets[name] = entry;
+    }
+  }
+  return datasets;
+}
+
+/** A record schema from the captured sources, or the reason it cannot be used. */
+export function loadRecordSchema(rel: string, sources: ReadonlyMap<string, string>): Record<string, unknown> | string {
+  const text = sources.get(rel);
+  if (text === undefined) return `there is no file ${rel}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return `it is not valid JSON (${(e as Error).message})`;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return 'a JSON Schema is an object';
+  const external = findExternalRef(json);
+  if (external !== undefined) return `it refers outside itself ($ref ${JSON.stringify(external)}); kiln follows only references inside the schema (#/...)`;
+  try {
+    const copy = { ...(json as Record<string, unknown>) };
+    delete copy.$id;
+    schemaAjv.compile(copy);
+  } catch (e) {
+    return `it is not a valid JSON Schema (${(e as Error).message})`;
+  }
+  return json as Record<string, unknown>;
+}
+
+function findExternalRef(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const r = findExternalRef(x);
+      if (r !== undefined) return r;
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k === '$ref' && typeof x === 'string' && !x.startsWith('#')) return x;
+      const r = findExternalRef(x);
+      if (r !== undefined) return r;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+// Selecting part of a pipeline, with Kedro's semantics: each filter narrows, combined filters intersect.
+import { diag } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/didyoumean.ts';
+import { KilnError } from '../diagnostics/diagnostic.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { buildGraph, topologicalOrder } from './graph.ts';
+import { isParam } from './pipelines.ts';
+import type { NodeIR } from './types.ts';
+
+export interface NodeFilter {
+  /** Exactly these nodes. */
+  nodes?: string[];
+  /** These nodes and everything downstream of them. */
+  fromNodes?: string[];
+  /** These nodes and everything upstream of them. */
+  toNodes?: string[];
+  /** Nodes that depend (transitively) on these datasets. */
+  fromInputs?: string[];
+  /** Nodes needed (transitively) to produce these datasets. */
+  toOutputs?: string[];
+  /** Nodes with any of these tags. */
+  tags?: string[];
+  /** Nodes whose namespace is one of these or below it. */
+  namespaces?: string[];
+}
+
+function unknown(kind: string, names: string[], known: string[], out: Diagnostic[]): void {
+  for (const n of names) {
+    if (!known.includes(n)) out.push(diag('KILN2020', { kind, name: n, suggestion: didYouMean(n, known), known: known.length > 20 ? `${known.slice(0, 20).join(', ')}, ...` : known.join(', ') }));
+  }
+}
+
+function descendants(start: Iterable<string>, next: Map<string, Set<string>>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const c of next.get(n) ?? []) stack.push(c);
+  }
+  return seen;
+}
+
+/** The nodes the filter selects, in the pipeline's (topological) order; throws KilnError on unknown names or an empty result. */
+export function filterNodes(nodes: readonly NodeIR[], filter: NodeFilter): NodeIR[] {
+  const graph = buildGraph(nodes);
+  const names = nodes.map((n) => n.name);
+  const datasets = [...new Set(nodes.flatMap((n) => [...n.inputs, ...n.outputs].map((b) => b.dataset)).filter((d) => !isParam(d)))].sort();
+  const errors: Diagnostic[] = [];
+  unknown('node', [...(filter.nodes ?? []), ...(filter.fromNodes ?? []), ...(filter.toNodes ?? [])], names, errors);
+  unknown('dataset', [...(filter.fromInputs ?? []), ...(filter.toOutputs ?? [])], datasets, errors);
+  const tags = [...new Set(nodes.flatMap((n) => n.tags))].sort();
+  unknown('tag', filter.tags ?? [], tags, errors);
+  const namespaces = [...new Set(nodes.flatMap((n) => (n.namespace ? n.namespace.split('.').map((_, i, a) => a.slice(0, i + 1).join('.')) : [])))].sort();
+  unknown('namespace', filter.namespaces ?? [], namespaces, errors);
+  if (errors.length) throw new KilnError(errors);
+
+  let selected = new Set(names);
+  const keep = (s: Set<string>) => {
+    selected = new Set([...selected].filter((n) => s.has(n)));
+  };
+  if (filter.nodes?.length) keep(new Set(filter.nodes));
+  if (filter.fromNodes?.length) keep(descendants(filter.fromNodes, graph.children));
+  if (filter.toNodes?.length) keep(descendants(filter.toNodes, graph.parents));
+  if (filter.fromInputs?.length) keep(descendants(filter.fromInputs.flatMap((d) => graph.consumers.get(d) ?? []), graph.children));
+  if (filter.toOutputs?.length) keep(descendants(filter.toOutputs.map((d) => graph.producer.get(d)).filter((p): p is string => p !== undefined), graph.parents));
+  if (filter.tags?.length) {
+    const want = new Set(filter.tags);
+    keep(new Set(nodes.filter((n) => n.tags.some((t) => want.has(t))).map((n) => n.name)));
+  }
+  if (filter.namespaces?.length) {
+    const ns = filter.namespaces;
+    keep(new Set(nodes.filter((n) => n.namespace !== null && ns.some((p) => n.namespace === p || n.namespace!.startsWith(`${p}.`))).map((n) => n.name)));
+  }
+  const result = topologicalOrder(nodes.filter((n) => selected.has(n.name))).order;
+  if (result.length === 0) throw new KilnError(diag('KILN2021', { filters: describeFilter(filter) }));
+  return result;
+}
+
+export function describeFilter(f: NodeFilter): string {
+  const parts: string[] = [];
+  const add = (flag: string, v?: string[]) => {
+    if (v?.length) parts.push(`${flag} ${v.join(',')}`);
+  };
+  add('--nodes', f.nodes);
+  add('--from-nodes', f.fromNodes);
+  add('--to-nodes', f.toNodes);
+  add('--from-inputs', f.fromInputs);
+  add('--to-outputs', f.toOutputs);
+  add('--tags', f.tags);
+  add('--namespaces', f.namespaces);
+  return parts.join(' ') || '(no filter)';
+}
+
+export function isEmptyFilter(f: NodeFilter): boolean {
+  return !Object.values(f).some((v) => Array.isArray(v) && v.length > 0);
+}

@@ -1,0 +1,191 @@
+// Pipeline files → nodes, with reuse of pipelines under a namespace expanded (Kedro's pipeline() semantics).
+import { diag } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/didyoumean.ts';
+import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
+import type { LoadedFile } from '../config/load.ts';
+import { joinRel } from '../config/load.ts';
+import { locate, locateKey } from '../config/yaml.ts';
+import { escapesRoot } from './catalog.ts';
+import type { BindingForm, BindingIR, NodeIR } from './types.ts';
+
+type RawBindings = string | string[] | Record<string, string> | undefined;
+
+interface RawNode {
+  name?: string;
+  run: string;
+  inputs?: RawBindings;
+  outputs?: RawBindings;
+  tags?: string[];
+  namespace?: string;
+  description?: string;
+}
+
+interface RawReuse {
+  pipeline: string;
+  namespace?: string;
+  inputs?: Record<string, string>;
+  outputs?: Record<string, string>;
+  parameters?: Record<string, string>;
+  tags?: string[];
+}
+
+export interface RawPipeline {
+  pipeline: string;
+  description?: string;
+  nodes: Array<RawNode | RawReuse>;
+  model?: {
+    name: string;
+    input: string;
+    output: string;
+    input_schema?: string;
+    output_schema?: string;
+    gate?: { metrics?: Record<string, string>; better_than?: string };
+  };
+}
+
+export interface PipelineDecl {
+  name: string;
+  file: LoadedFile;
+  raw: RawPipeline;
+}
+
+export const PARAMS = 'params:';
+export const isParam = (d: string) => d.startsWith(PARAMS);
+
+function bindings(f: LoadedFile, pointer: string, raw: RawBindings): { form: BindingForm; list: BindingIR[] } {
+  if (raw === undefined) return { form: 'none', list: [] };
+  if (typeof raw === 'string') return { form: 'single', list: [{ key: null, index: 0, dataset: raw, location: locate(f, pointer) }] };
+  if (Array.isArray(raw)) return { form: 'list', list: raw.map((dataset, index) => ({ key: null, index, dataset, location: locate(f, `${pointer}/${index}`) })) };
+  return { form: 'map', list: Object.entries(raw).map(([key, dataset], index) => ({ key, index, dataset, location: locate(f, `${pointer}/${key}`) })) };
+}
+
+function declaredNode(decl: PipelineDecl, index: number, raw: RawNode): NodeIR {
+  const f = decl.file;
+  const ptr = `/nodes/${index}`;
+  const [modulePath, exportName] = raw.run.split('#');
+  const module = joinRel(f.file, modulePath);
+  const ins = bindings(f, `${ptr}/inputs`, raw.inputs);
+  const outs = bindings(f, `${ptr}/outputs`, raw.outputs);
+  const base = raw.name ?? exportName;
+  const name = raw.namespace ? `${raw.namespace}.${base}` : base;
+  return {
+    name,
+    func: { module, export: exportName, location: locate(f, `${ptr}/run`) },
+    inputForm: ins.form,
+    inputs: ins.list,
+    outputForm: outs.form,
+    outputs: outs.list,
+    tags: [...new Set(raw.tags ?? [])].sort(),
+    namespace: raw.namespace ?? null,
+    declaredIn: f.file,
+    location: raw.name !== undefined ? locate(f, `${ptr}/name`) : locate(f, ptr),
+  };
+}
+
+/** Expands every pipeline's nodes; reuses are resolved recursively with cycle detection. */
+export function expandPipelines(decls: Map<string, PipelineDecl>, diagnostics: Diagnostic[]): Map<string, NodeIR[]> {
+  const done = new Map<string, NodeIR[]>();
+  const expand = (name: string, stack: string[]): NodeIR[] => {
+    const cached = done.get(name);
+    if (cached) return cached;
+    const decl = decls.get(name)!;
+    const nodes: NodeIR[] = [];
+    decl.raw.nodes.forEach((item, index) => {
+      if ('pipeline' in item && typeof item.pipeline === 'string') {
+        const reuse = item as RawReuse;
+        const at = locate(decl.file, `/nodes/${index}/pipeline`);
+        if (!decls.has(reuse.pipeline)) {
+          diagnostics.push(diag('KILN2014', { name: reuse.pipeline, suggestion: didYouMean(reuse.pipeline, decls.keys()), known: [...decls.keys()].sort().join(', ') }, at));
+          return;
+        }
+        if (reuse.pipeline === name || stack.includes(reuse.pipeline)) {
+          const cycle = [...stack.slice(stack.indexOf(reuse.pipeline) >= 0 ? stack.indexOf(reuse.pipeline) : 0), name, reuse.pipeline];
+          diagnostics.push(diag('KILN2015', { cycle: cycle.join(' → ') }, at));
+          return;
+        }
+        const inner = expand(reuse.pipeline, [...stack, name]);
+        nodes.push(...applyReuse(decl.file, index, reuse, inner, diagnostics));
+      } else {
+        nodes.push(declaredNode(decl, index, item as RawNode));
+      }
+    });
+    done.set(name, nodes);
+    return nodes;
+  };
+  for (const name of [...decls.keys()].sort()) expand(name, []);
+  return done;
+}
+
+/** Kedro's pipeline(pipe, inputs, outputs, parameters, namespace): rename datasets, parameters and nodes. */
+function applyReuse(f: LoadedFile, index: number, reuse: RawReuse, inner: NodeIR[], diagnostics: Diagnostic[]): NodeIR[] {
+  const ptr = `/nodes/${index}`;
+  const produced = new Set(inner.flatMap((n) => n.outputs.map((b) => b.dataset)));
+  const consumed = new Set(inner.flatMap((n) => n.inputs.map((b) => b.dataset)).filter((d) => !isParam(d)));
+  const all = new Set([...produced, ...consumed]);
+  const params = new Set(inner.flatMap((n) => n.inputs.map((b) => b.dataset)).filter(isParam).map((d) => d.slice(PARAMS.length)));
+  const ns = reuse.namespace ?? null;
+  let ok = true;
+  const check = (field: 'inputs' | 'outputs' | 'parameters', map: Record<string, string> | undefined) => {
+    for (const key of Object.keys(map ?? {})) {
+      const at = locateKey(f, `${ptr}/${field}/${key}`);
+      if (field === 'parameters') {
+        const k = key.startsWith(PARAMS) ? key.slice(PARAMS.length) : key;
+        if (![...params].some((p) => p === k || p.startsWith(`${k}.`))) {
+          diagnostics.push(diag('KILN2011', { pipeline: reuse.pipeline, name: key, suggestion: didYouMean(k, params), known: [...params].sort().join(', ') || '(none)' }, at));
+          ok = false;
+        }
+        continue;
+      }
+      if (isParam(key) || !all.has(key)) {
+        diagnostics.push(diag('KILN2011', { pipeline: reuse.pipeline, name: key, suggestion: didYouMean(key, all), known: [...all].sort().join(', ') }, at));
+        ok = false;
+      } else if (field === 'inputs' && produced.has(key)) {
+        diagnostics.push(diag('KILN2012', { pipeline: reuse.pipeline, name: key }, at));
+        ok = false;
+      } else if (field === 'outputs' && !produced.has(key)) {
+        diagnostics.push(diag('KILN2013', { pipeline: reuse.pipeline, name: key }, at));
+        ok = false;
+      }
+    }
+  };
+  check('inputs', reuse.inputs);
+  check('outputs', reuse.outputs);
+  check('parameters', reuse.parameters);
+  if (!ok) return [];
+  const paramMap = Object.entries(reuse.parameters ?? {}).map(([k, v]) => [k.startsWith(PARAMS) ? k.slice(PARAMS.length) : k, v.startsWith(PARAMS) ? v.slice(PARAMS.length) : v] as const);
+  const rename = (d: string): string => {
+    if (isParam(d)) {
+      const key = d.slice(PARAMS.length);
+      for (const [from, to] of paramMap) {
+        if (key === from) return PARAMS + to;
+        if (key.startsWith(`${from}.`)) return PARAMS + to + key.slice(from.length);
+      }
+      return ns ? `${PARAMS}${ns}.${key}` : d;
+    }
+    if (reuse.inputs && Object.prototype.hasOwnProperty.call(reuse.inputs, d)) return reuse.inputs[d];
+    if (reuse.outputs && Object.prototype.hasOwnProperty.call(reuse.outputs, d)) return reuse.outputs[d];
+    return ns ? `${ns}.${d}` : d;
+  };
+  const extraTags = reuse.tags ?? [];
+  return inner.map((n) => ({
+    ...n,
+    name: ns ? `${ns}.${n.name}` : n.name,
+    namespace: ns ? (n.namespace ? `${ns}.${n.namespace}` : ns) : n.namespace,
+    tags: [...new Set([...n.tags, ...extraTags])].sort(),
+    inputs: n.inputs.map((b) => ({ ...b, dataset: rename(b.dataset) })),
+    outputs: n.outputs.map((b) => ({ ...b, dataset: rename(b.dataset) })),
+  }));
+}
+
+export function checkModulePath(node: NodeIR, diagnostics: Diagnostic[]): boolean {
+  if (escapesRoot(node.func.module)) {
+    diagnostics.push(diag('KILN1013', { path: node.func.module }, node.func.location));
+    return false;
+  }
+  return true;
+}
+
+export function pipelineLocation(decl: PipelineDecl): SourceLocation {
+  return locate(decl.file, '/pipeline');
+}
+

@@ -1,0 +1,78 @@
+// Validated declarations → ProjectIR. Pure: reads only what the loader captured.
+import { diag } from '../diagnostics/diagnostic.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { LoadedProject } from '../config/load.ts';
+import { joinRel } from '../config/load.ts';
+import { locate } from '../config/yaml.ts';
+import { resolveCatalog, loadRecordSchema, escapesRoot } from './catalog.ts';
+import { resolveParameters } from './parameters.ts';
+import { expandPipelines, pipelineLocation, type PipelineDecl, type RawPipeline } from './pipelines.ts';
+import { topologicalOrder } from './graph.ts';
+import { resolveModel } from './model.ts';
+import type { DatasetIR, PipelineIR, ProjectIR } from './types.ts';
+
+export interface ResolveResult {
+  ir: ProjectIR | null;
+  diagnostics: Diagnostic[];
+  /** Pipelines whose node graph has a cycle (their node order is partial). */
+  cyclic: Map<string, string[]>;
+}
+
+export function resolveProject(loaded: LoadedProject): ResolveResult {
+  const diagnostics: Diagnostic[] = [];
+  const cyclic = new Map<string, string[]>();
+  const settings = loaded.settings;
+  if (!settings) return { ir: null, diagnostics, cyclic };
+  const datasets = resolveCatalog(loaded.catalogs, loaded.sources, settings.root, settings.allowedPaths, diagnostics);
+  const parameters = resolveParameters(loaded.parameters, diagnostics);
+
+  const decls = new Map<string, PipelineDecl>();
+  for (const f of loaded.pipelines) {
+    if (!f.valid) continue;
+    const raw = f.value as RawPipeline;
+    const other = decls.get(raw.pipeline);
+    if (other) {
+      diagnostics.push(diag('KILN1014', { name: raw.pipeline, other: other.file.file }, locate(f, '/pipeline')));
+      continue;
+    }
+    decls.set(raw.pipeline, { name: raw.pipeline, file: f, raw });
+  }
+  const expanded = expandPipelines(decls, diagnostics);
+
+  const pipelines: Record<string, PipelineIR> = Object.create(null) as Record<string, PipelineIR>;
+  for (const [name, decl] of [...decls.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const nodes = expanded.get(name) ?? [];
+    const { order, cycle } = topologicalOrder(uniqueByName(nodes));
+    if (cycle) cyclic.set(name, cycle);
+    const pipeline: PipelineIR = {
+      name,
+      file: decl.file.file,
+      description: decl.raw.description ?? '',
+      nodes: cycle ? nodes : order,
+      model: null,
+      location: pipelineLocation(decl),
+    };
+    if (decl.raw.model && !cycle) pipeline.model = resolveModel(decl, pipeline, datasets, loaded.sources, diagnostics);
+    pipelines[name] = pipeline;
+  }
+  return { ir: { settings, datasets, parameters, pipelines }, diagnostics, cyclic };
+}
+
+/** Duplicate node names are reported by the checks; ordering keeps the first of each name. */
+function uniqueByName<T extends { name: string }>(nodes: T[]): T[] {
+  const seen = new Set<string>();
+  return nodes.filter((n) => (seen.has(n.name) ? false : (seen.add(n.name), true)));
+}
+
+/** The dataset named `name`: the catalog entry, or an implicit in-memory intermediate. */
+export function datasetOf(ir: ProjectIR, name: string): DatasetIR {
+  return ir.datasets[name] ?? { name, type: 'memory', declared: false, versioned: false, options: {} };
+}
+
+/** A schema file named relative to a declaration file, loaded from the captured sources. */
+export function schemaRelativeTo(file: string, ref: string, sources: ReadonlyMap<string, string>): { rel: string; json: Record<string, unknown> } | string {
+  const rel = joinRel(file, ref);
+  if (escapesRoot(rel)) return `it is outside the project`;
+  const json = loadRecordSchema(rel, sources);
+  return typeof json === 'string' ? json : { rel, json };
+}

@@ -1,0 +1,41 @@
+// The front half of the compiler: load declarations, resolve the IR, run the checks.
+import path from 'node:path';
+import { fsHost, type ProjectHost } from './config/host.ts';
+import { loadProject, type LoadedProject } from './config/load.ts';
+import { resolveProject } from './ir/resolve.ts';
+import { checkProject } from './check/index.ts';
+import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.ts';
+import type { Diagnostic } from './diagnostics/types.ts';
+import type { ProjectIR } from './ir/types.ts';
+
+export interface AnalyzedProject {
+  loaded: LoadedProject;
+  /** The IR, or null when declarations could not be resolved at all. */
+  ir: ProjectIR | null;
+  diagnostics: Diagnostic[];
+  ok: boolean;
+}
+
+export async function analyzeProject(hostOrRoot: ProjectHost | string): Promise<AnalyzedProject> {
+  const host = typeof hostOrRoot === 'string' ? fsHost(path.resolve(hostOrRoot)) : hostOrRoot;
+  const loaded = await loadProject(host);
+  const diagnostics = [...loaded.diagnostics];
+  let ir: ProjectIR | null = null;
+  // Only resolve once every file parsed and validated: resolution relies on the schema's shapes.
+  if (!hasErrors(diagnostics)) {
+    const resolved = resolveProject(loaded);
+    diagnostics.push(...resolved.diagnostics);
+    ir = resolved.ir;
+    if (ir) diagnostics.push(...checkProject(ir, loaded.sources, resolved.cyclic));
+  }
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted) };
+}
+
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const k = `${d.code}|${d.location?.file}|${d.location?.line}|${d.location?.column}|${d.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
