@@ -8,6 +8,7 @@ import { runnerCodes } from './codes/runner.ts';
 import { trackingCodes } from './codes/tracking.ts';
 import { mlCodes } from './codes/ml.ts';
 import { artifactCodes } from './codes/artifact.ts';
+import { artifactBuildCodes } from './codes/artifact-build.ts';
 import { gitopsCodes } from './codes/gitops.ts';
 import { cliCodes } from './codes/cli.ts';
 
@@ -18,6 +19,7 @@ export const catalogue = {
   ...runtimeCodes,
   ...trackingCodes,
   ...mlCodes,
+  ...artifactBuildCodes,
   ...artifactCodes,
   ...gitopsCodes,
   ...cliCodes,

@@ -16,6 +16,24 @@ export interface RunInfo {
   backend: string | null;
 }
 
+/** What a run records of one node: timings, its fingerprint, and the content hash of every dataset read and written. */
+export interface NodeExecution {
+  node: string;
+  status: 'done' | 'cached' | 'failed';
+  startedAt: number;
+  endedAt: number;
+  /** Hash of the node's code, the parameters it reads and the content of its inputs; null when the run does not track content. */
+  fingerprint: string | null;
+  cacheHit: boolean;
+  /** dataset → sha256 of its content, for datasets read (parameters excluded). */
+  inputs: Record<string, string>;
+  /** dataset → sha256 of its content, for datasets written. */
+  outputs: Record<string, string>;
+  /** dataset → object-store reference of a snapshot, for outputs that can be restored later (cache). */
+  snapshots: Record<string, string>;
+  error?: string;
+}
+
 export interface NodeEvent {
   run: RunInfo;
   node: string;
@@ -24,8 +42,8 @@ export interface NodeEvent {
 export interface Hooks {
   beforePipelineRun?(e: { run: RunInfo }): void | Promise<void>;
   afterPipelineRun?(e: { run: RunInfo; status: RunStatus; error?: unknown }): void | Promise<void>;
-  beforeNodeRun?(e: NodeEvent & { inputs: Record<string, unknown> }): void | Promise<void>;
-  afterNodeRun?(e: NodeEvent & { inputs: Record<string, unknown>; outputs: Record<string, unknown>; durationMs: number; cached: boolean }): void | Promise<void>;
+  beforeNodeRun?(e: NodeEvent & { inputs: Record<string, unknown>; fingerprint: string | null }): void | Promise<void>;
+  afterNodeRun?(e: NodeEvent & { inputs: Record<string, unknown>; outputs: Record<string, unknown>; durationMs: number; cached: boolean; execution: NodeExecution }): void | Promise<void>;
   onNodeError?(e: NodeEvent & { error: unknown }): void | Promise<void>;
   beforeDatasetLoaded?(e: NodeEvent & { dataset: string }): void | Promise<void>;
   afterDatasetLoaded?(e: NodeEvent & { dataset: string; data: unknown; durationMs: number }): void | Promise<void>;

@@ -1,0 +1,178 @@
+// Building an inference artifact from a finished training run: the bundled inference code, the fitted state the run
+// used, parity records (the evaluation inputs and the outputs training computed for them), and a manifest with the
+// sha256 of every file. The build ends with a parity check in a fresh process.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { diag, KilnError } from '../diagnostics/diagnostic.ts';
+import { PARAMS } from '../ir/pipelines.ts';
+import { parameterValue } from '../ir/parameters.ts';
+import { datasetOf } from '../ir/resolve.ts';
+import type { DatasetIR, JsonValue, ProjectIR } from '../ir/types.ts';
+import { createDataset } from '../runtime/datasets/index.ts';
+import { hashPath } from '../tracking/objects.ts';
+import type { Tracking } from '../tracking/index.ts';
+import type { RunRecord } from '../tracking/store.ts';
+import { kilnVersion } from '../version.ts';
+import { modelFile } from '../codegen/compile.ts';
+import { bundleInference } from './bundle.ts';
+import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
+import { checkParity, type ParityResult } from './parity.ts';
+import type { FittedStateEntry } from './runtime.ts';
+import { hashArtifactFiles } from './verify.ts';
+
+export interface BuiltArtifact {
+  dir: string;
+  manifest: ArtifactManifest;
+  parity: ParityResult;
+}
+
+export function artifactDir(ir: ProjectIR, model: string, runId: string): string {
+  return path.join(ir.settings.root, ir.settings.storeDir, 'artifacts', model, runId);
+}
+
+/** Nested parameters from the run's flattened ones (what `params:a` refers to when `a` is a mapping). */
+function unflatten(flat: Record<string, JsonValue>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.');
+    let cur = out;
+    for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, JsonValue>;
+    cur[parts[parts.length - 1]] = v;
+  }
+  return out;
+}
+
+function fail(run: string, reason: string, fix: string): never {
+  throw new KilnError(diag('KILN6001', { run, reason, fix }));
+}
+
+/** Keeps only the properties the input schema declares, so parity proves predictions need nothing else (no label). */
+function projectRecord(record: unknown, schema: Record<string, unknown>): unknown {
+  const props = schema.properties as Record<string, unknown> | undefined;
+  if (!props || record === null || typeof record !== 'object' || Array.isArray(record)) return record;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(props)) if (k in (record as Record<string, unknown>)) out[k] = (record as Record<string, unknown>)[k];
+  return out;
+}
+
+/** A dataset's value as the run recorded it: from its snapshot in the object store. */
+async function snapshotValue(tracking: Tracking, entry: DatasetIR, object: string, scratch: string): Promise<unknown> {
+  if (entry.type === 'memory') return v8.deserialize(await tracking.objects.getBytes(object));
+  const tmpRoot = path.join(scratch, `value-${entry.name}`);
+  const rel = `value${path.extname(entry.path ?? '') || ''}`;
+  await tracking.objects.restore(object, path.join(tmpRoot, rel));
+  return createDataset({ ...entry, path: rel, versioned: false }, { root: tmpRoot, allowedPaths: [], saveVersion: 'x', recordMetrics() {} }).load();
+}
+
+export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPrefix: string): Promise<BuiltArtifact> {
+  const run: RunRecord = await tracking.runs.getRun(runIdOrPrefix);
+  const id = run.id;
+  if (run.status !== 'FINISHED') fail(id, `it is ${run.status}`, 'Only finished runs can be packaged; run the pipeline again.');
+  const pipeline = ir.pipelines[run.pipeline];
+  if (!pipeline) fail(id, `its pipeline '${run.pipeline}' is not declared any more`, 'Check out the commit the run was made at.');
+  const model = pipeline.model;
+  if (!model) fail(id, `pipeline '${pipeline.name}' has no model binding`, 'Add a `model:` binding to the pipeline declaration (DESIGN §5).');
+  if (!model.inputSchemaJson) throw new KilnError(diag('KILN6008', { model: model.name, input: model.input }, model.location));
+
+  const execOf = (node: string) => run.nodes.filter((n) => n.node === node && n.status === 'FINISHED').pop();
+  const nodes = model.nodes.map((name) => {
+    const ex = execOf(name);
+    if (!ex) fail(id, `it did not run node '${name}' of the inference path`, `Package a run of the whole pipeline (\`kiln run ${pipeline.name}\`).`);
+    return { name, ex };
+  });
+  const producerExec = (dataset: string) => {
+    const producer = pipeline.nodes.find((n) => n.outputs.some((o) => o.dataset === dataset));
+    const ex = producer ? execOf(producer.name) : undefined;
+    return ex?.outputs[dataset];
+  };
+
+  const scratch = path.join(ir.settings.root, ir.settings.storeDir, 'tmp', `artifact-${id}-${randomBytes(4).toString('hex')}`);
+  const finalDir = artifactDir(ir, model.name, id);
+  const building = path.join(path.dirname(finalDir), `.${id}.building-${randomBytes(4).toString('hex')}`);
+  await fs.mkdir(building, { recursive: true });
+  await fs.mkdir(scratch, { recursive: true });
+  try {
+    // Fitted state: exactly what the inference path read in this run (by content hash), from the object store or,
+    // when the run only read it, from its catalog location if the content is still the same.
+    const fitted: Record<string, FittedStateEntry> = {};
+    for (const name of model.fittedState) {
+      const entry = datasetOf(ir, name);
+      const reader = nodes.find((n) => n.name && pipeline.nodes.find((x) => x.name === n.name)!.inputs.some((i) => i.dataset === name))!;
+      const sha = reader.ex.inputs[name];
+      if (!sha) fail(id, `it has no content hash of '${name}'`, 'Run the pipeline again with tracking on.');
+      const rel = `state/${name}${entry.type === 'tfjs_model' || entry.type === 'partitioned' ? '' : path.extname(entry.path ?? '')}`;
+      const dest = path.join(building, ...rel.split('/'));
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      if (await tracking.objects.hasComplete(sha)) {
+        await tracking.objects.restore(sha, dest);
+      } else {
+        const ds = createDataset(entry, { root: ir.settings.root, allowedPaths: ir.settings.allowedPaths, saveVersion: 'x', recordMetrics() {} });
+        const [current] = await ds.files();
+        const location = entry.type === 'tfjs_model' || entry.type === 'partitioned' ? (current ? path.dirname(current) : null) : current;
+        if (!location || (await hashPath(location)) !== sha) fail(id, `the '${name}' it used is neither in the object store nor at ${entry.path} any more`, `Run the pipeline again to rebuild it.`);
+        await fs.cp(location, dest, { recursive: true });
+      }
+      fitted[name] = { type: entry.type, path: rel, sha256: sha, ...(Object.keys(entry.options).length ? { options: entry.options as Record<string, unknown> } : {}), ...(entry.schemaJson ? { schema: entry.schemaJson } : {}) };
+    }
+
+    // Parity records: the evaluation inputs (business objects) and what training computed for them.
+    const inputSnap = producerExec(model.input);
+    const outputSnap = producerExec(model.output);
+    if (!inputSnap?.object || !outputSnap?.object) fail(id, `the run kept no snapshot of '${!inputSnap?.object ? model.input : model.output}'`, 'Run the pipeline again with tracking on (the snapshot is what parity is checked against).');
+    const inputs = (await snapshotValue(tracking, datasetOf(ir, model.input), inputSnap.object, scratch)) as unknown[];
+    const outputs = (await snapshotValue(tracking, datasetOf(ir, model.output), outputSnap.object, scratch)) as unknown[];
+    if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length) fail(id, `'${model.input}' and '${model.output}' are not lists of the same length`, 'model.input must be a list of records and model.output a list aligned with it.');
+    const parityText = inputs.map((r, i) => JSON.stringify({ input: projectRecord(r, model.inputSchemaJson!), output: outputs[i] })).join('\n') + (inputs.length ? '\n' : '');
+    await fs.writeFile(path.join(building, PARITY_FILE), parityText);
+
+    await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name))));
+
+    const params = unflatten(run.params);
+    const inferenceParameters: Record<string, unknown> = {};
+    for (const ref of model.parameters) inferenceParameters[ref] = parameterValue(params, ref.slice(PARAMS.length));
+    const metrics: Record<string, number> = {};
+    for (const [k, m] of Object.entries(run.metrics)) metrics[k] = m.value;
+    const manifest: ArtifactManifest = {
+      format: 1,
+      model: model.name,
+      run_id: id,
+      pipeline: pipeline.name,
+      git: { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty },
+      kiln_version: kilnVersion,
+      backend: { name: run.backend, tfjs: run.versions.tfjs },
+      input_schema: model.inputSchemaJson,
+      output_schema: model.outputSchemaJson ?? {},
+      parameters: run.params,
+      inference_parameters: inferenceParameters,
+      metrics,
+      nodes: nodes.map((n) => ({ name: n.name, fingerprint: n.ex.fingerprint })),
+      fitted_state: fitted,
+      entry: ENTRY_FILE,
+      parity: { file: PARITY_FILE, records: inputs.length },
+      files: await hashArtifactFiles(building),
+    };
+    await fs.writeFile(path.join(building, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    // Swap in the finished folder; a rebuild replaces the previous one only once it is complete.
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.rename(building, finalDir);
+  } catch (e) {
+    await fs.rm(building, { recursive: true, force: true });
+    throw e;
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+  try {
+    const parity = await checkParity(finalDir, run.backend);
+    await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
+    await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
+    const manifest = JSON.parse(await fs.readFile(path.join(finalDir, MANIFEST_FILE), 'utf8')) as ArtifactManifest;
+    return { dir: finalDir, manifest, parity };
+  } catch (e) {
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await tracking.runs.setTag(id, `parity.${model.name}`, 'failed').catch(() => undefined);
+    throw e;
+  }
+}
+

@@ -1,0 +1,34 @@
+// The artifact's code: the generated inference module (its node code included) and the artifact runtime, bundled
+// into one ES module by esbuild. TensorFlow.js stays external: the host provides it and its backends.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const runtimeFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.ts');
+const kilnRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
+
+export async function bundleInference(projectRoot: string, modelModule: string): Promise<string> {
+  const result = await build({
+    stdin: {
+      contents: `export { model, nodes } from ${JSON.stringify(modelModule)};\nexport { createInference } from ${JSON.stringify(runtimeFile)};\n`,
+      resolveDir: projectRoot,
+      sourcefile: 'artifact-entry.js',
+      loader: 'js',
+    },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    // Packages written as CommonJS call require(); give the ES module one.
+    banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);" },
+    alias: { kiln: path.join(kilnRoot, 'src', 'index.ts') },
+    logLevel: 'silent',
+    legalComments: 'none',
+    charset: 'utf8',
+  });
+  return result.outputFiles[0].text;
+}

@@ -1,0 +1,39 @@
+// The artifact manifest (schema/manifest.schema.json): its type and its validation.
+import { Ajv } from 'ajv';
+import { readSchema } from '../config/schemas.ts';
+import type { FittedStateEntry } from './runtime.ts';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const ENTRY_FILE = 'model.mjs';
+export const PARITY_FILE = 'parity.jsonl';
+
+export interface ArtifactManifest {
+  [key: string]: unknown;
+  format: 1;
+  model: string;
+  run_id: string;
+  pipeline: string;
+  git: { commit: string | null; branch: string | null; dirty: boolean | null };
+  kiln_version: string;
+  backend: { name: string | null; tfjs: string | null };
+  input_schema: Record<string, unknown>;
+  output_schema: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  inference_parameters: Record<string, unknown>;
+  metrics: Record<string, number>;
+  nodes: Array<{ name: string; fingerprint: string | null }>;
+  fitted_state: Record<string, FittedStateEntry>;
+  entry: string;
+  parity: { file: string; records: number };
+  files: Record<string, string>;
+}
+
+let validateManifest: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null } | undefined;
+
+/** Null when `v` is a valid manifest, else what is wrong with it. */
+export function manifestProblem(v: unknown): string | null {
+  if (!validateManifest) validateManifest = new Ajv({ allErrors: false, strict: false }).compile(readSchema('manifest'));
+  if (validateManifest(v)) return null;
+  const e = validateManifest.errors?.[0];
+  return e ? `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}` : 'it is invalid';
+}

@@ -1,0 +1,47 @@
+// `kiln package <run-id>`: (re)build the inference artifact of a finished run and check its parity.
+import path from 'node:path';
+import type { CommandModule } from './main.ts';
+import { EXIT_OK, type Io } from './io.ts';
+import { analyzeProject } from '../project.ts';
+import { KilnError } from '../diagnostics/diagnostic.ts';
+import type { BuiltArtifact } from '../artifact/build.ts';
+import type { ProjectIR } from '../ir/types.ts';
+import type { Tracking } from '../tracking/index.ts';
+
+export function describeArtifact(io: Io, root: string, a: BuiltArtifact): string {
+  const rel = path.relative(io.cwd, a.dir) || '.';
+  return `artifact ${a.manifest.model} from run ${a.manifest.run_id}: ${rel.startsWith('..') ? a.dir : rel}\n  parity: ${a.parity.records} record(s) identical to training on ${a.parity.backend ?? 'no TensorFlow.js backend'} (checked in a fresh process, ${(a.parity.ms / 1000).toFixed(1)}s)\n`;
+}
+
+export async function packageRun(ir: ProjectIR, tracking: Tracking, runId: string): Promise<BuiltArtifact> {
+  const { buildArtifact } = await import('../artifact/build.ts');
+  return buildArtifact(ir, tracking, runId);
+}
+
+export const packageCommand: CommandModule = {
+  register(program, io, setExit) {
+    program
+      .command('package <run-id>')
+      .description('build (again) the inference artifact of a finished run and verify it predicts exactly what training did')
+      .option('--project <dir>', 'project root (the folder with kiln.yaml)', '.')
+      .action(async (runId: string, opts: { project: string }) => {
+        setExit(
+          (async () => {
+            const root = path.resolve(io.cwd, opts.project);
+            const analyzed = await analyzeProject(root);
+            if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
+            const { openTracking } = await import('../tracking/index.ts');
+            const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir));
+            try {
+              const built = await packageRun(analyzed.ir, tracking, runId);
+              io.err(describeArtifact(io, root, built));
+              return EXIT_OK;
+            } finally {
+              tracking.close();
+            }
+          })(),
+        );
+      });
+  },
+};
+

@@ -1,0 +1,175 @@
+// `kiln run [pipeline]`: compile, run the pipeline (or part of it), record the run, build the model artifact.
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { CommandModule } from './main.ts';
+import { report, EXIT_OK, EXIT_USER, handleFailure, type Io } from './io.ts';
+import { executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
+import { kilnVersion } from '../version.ts';
+import { describeArtifact, packageRun } from './package.ts';
+import { plainReporter, ttyReporter } from '../runtime/progress.ts';
+import { isKilnError } from '../diagnostics/diagnostic.ts';
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const repeat = (v: string, prev: string[] = []) => [...prev, v];
+
+export interface RunFlags {
+  project: string;
+  nodes?: string[];
+  fromNodes?: string[];
+  toNodes?: string[];
+  fromInputs?: string[];
+  toOutputs?: string[];
+  tags?: string[];
+  namespaces?: string[];
+  params?: string[];
+  loadVersion?: string[];
+  backend?: string;
+  parallel?: string | boolean;
+  cache: boolean;
+  track: boolean;
+  package: boolean;
+}
+
+export function addFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--nodes <names>', 'run only these nodes (comma-separated)', list)
+    .option('--from-nodes <names>', 'run these nodes and everything downstream of them', list)
+    .option('--to-nodes <names>', 'run these nodes and everything upstream of them', list)
+    .option('--from-inputs <datasets>', 'run the nodes that depend on these datasets', list)
+    .option('--to-outputs <datasets>', 'run the nodes needed to produce these datasets', list)
+    .option('--tags <tags>', 'run only nodes with any of these tags', list)
+    .option('--namespaces <namespaces>', 'run only nodes in these namespaces', list);
+}
+
+export async function runCommandAction(io: Io, pipelineName: string | undefined, flags: RunFlags, argv: string[]): Promise<number> {
+  const root = path.resolve(io.cwd, flags.project);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  const concurrency = flags.parallel === undefined || flags.parallel === false ? 1 : flags.parallel === true ? Math.max(2, os.availableParallelism()) : Math.max(1, Number(flags.parallel) || 1);
+  const req: RunRequest = {
+    root,
+    ...(pipelineName ? { pipeline: pipelineName } : {}),
+    filter: { nodes: flags.nodes, fromNodes: flags.fromNodes, toNodes: flags.toNodes, fromInputs: flags.fromInputs, toOutputs: flags.toOutputs, tags: flags.tags, namespaces: flags.namespaces },
+    params: flags.params ?? [],
+    loadVersions: flags.loadVersion ?? [],
+    ...(flags.backend ? { backend: flags.backend } : {}),
+    concurrency,
+    useCache: flags.cache,
+    command: ['kiln', ...argv],
+    reporter: io.isTTY ? ttyReporter(process.stderr, io.colorErr) : plainReporter(io.err),
+    signal: controller.signal,
+    note: (m) => io.err(`${m}\n`),
+  };
+  try {
+    const prepared = await prepareRun(req);
+    if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
+    let backend: string | null = null;
+    if (usesTensorflow(prepared)) {
+      const { selectBackend } = await import('../ml/backend.ts');
+      const sel = await selectBackend((flags.backend ?? prepared.ir.settings.backend) as Parameters<typeof selectBackend>[0]);
+      backend = sel.name;
+      io.err(`backend: ${sel.name}${sel.skipped.length ? ` (skipped ${sel.skipped.map((s) => s.reason).join('; ')})` : ''}\n`);
+    }
+    const tracked = flags.track ? await startTracking(prepared, req, backend, io) : null;
+    try {
+      return await runTracked(io, root, prepared, req, flags, backend, tracked);
+    } finally {
+      tracked?.close();
+    }
+  } catch (e) {
+    if (isKilnError(e)) return report(io, e.diagnostics, { root }) || EXIT_USER;
+    return handleFailure(io, e);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function formatMetrics(metrics: Record<string, number>): string {
+  const keys = Object.keys(metrics).sort();
+  const w = Math.max(6, ...keys.map((k) => k.length));
+  return `\n${'metric'.padEnd(w)}  value\n${'-'.repeat(w)}  ------\n${keys.map((k) => `${k.padEnd(w)}  ${Number.isInteger(metrics[k]) ? metrics[k] : metrics[k].toFixed(4)}`).join('\n')}\n`;
+}
+
+type Tracked = Awaited<ReturnType<typeof startTracking>>;
+
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backend: string | null, tracked: Tracked | null): Promise<number> {
+  const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
+  const metrics: Record<string, number> = {};
+  let result;
+  try {
+    result = await executeRun(prepared, req, {
+      backend,
+      ...(tracked ? { runId: tracked.recorder.runId, hooks: [tracked.recorder.hooks], tracker: tracked.tracker } : {}),
+      onMetrics: (who, m, step) => {
+        // Datasets report under their own name; nodes under theirs.
+        if (step === undefined) Object.assign(metrics, m);
+        tracked?.recorder.metrics(producerOf.get(who) ?? who, m, step);
+      },
+      onFile: (node, name, content) => tracked?.recorder.file(node, name, content),
+    });
+  } catch (e) {
+    await tracked?.recorder.finish('FAILED', e instanceof Error ? e.message : String(e));
+    throw e;
+  }
+  await tracked?.recorder.finish(result.status, result.diagnostics[0]?.message);
+  if (result.status !== 'FINISHED') return report(io, result.diagnostics, { sources: prepared.sources, root }) || EXIT_USER;
+  const model = prepared.pipeline.model;
+  if (model && tracked && flags.package) {
+    if (model.nodes.every((n) => result.executions.some((x) => x.node === n))) {
+      io.err(describeArtifact(io, root, await packageRun(prepared.ir, tracked.tracking, tracked.recorder.runId)));
+    } else {
+      io.err(`no artifact built: this run did not include the whole inference path of model '${model.name}' (${model.nodes.join(', ')})\n`);
+    }
+  }
+  // Metrics of the whole run, those replayed from skipped nodes included.
+  if (tracked) for (const [k, m] of Object.entries((await tracked.tracking.runs.getRun(tracked.recorder.runId)).metrics)) metrics[k] = m.value;
+  if (Object.keys(metrics).length) io.out(formatMetrics(metrics));
+  const ran = result.executions.length;
+  const cached = result.executions.filter((x) => x.cacheHit).length;
+  io.err(`${tracked ? `run ${tracked.recorder.runId}` : 'run (not tracked)'} finished: ${ran} node(s)${cached ? `, ${cached === ran ? 'all' : cached} skipped as unchanged` : ''}\n`);
+  return EXIT_OK;
+}
+
+async function startTracking(prepared: PreparedRun, req: RunRequest, backend: string | null, io: Io) {
+  const { openTracking, gitStamp } = await import('../tracking/index.ts');
+  const { RunRecorder } = await import('../tracking/recorder.ts');
+  const { ObjectStoreTracker } = await import('../runtime/cache.ts');
+  const storeDir = path.join(req.root, prepared.ir.settings.storeDir);
+  const tracking = openTracking(storeDir);
+  const { stamp, diagnostics } = await gitStamp(req.root, { exclude: [storeDir] });
+  if (diagnostics.length) report(io, diagnostics, { root: req.root });
+  let tfjs: string | null = null;
+  if (backend) tfjs = ((await import('@tensorflow/tfjs')) as { version: { tfjs: string } }).version.tfjs;
+  const recorder = await RunRecorder.start(tracking.runs, {
+    pipeline: prepared.pipeline.name,
+    command: req.command,
+    git: stamp,
+    versions: { kiln: kilnVersion, node: process.versions.node, tfjs },
+    backend,
+    params: prepared.params.values,
+  });
+  const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects);
+  return { tracking, recorder, tracker, close: () => tracking.close() };
+}
+
+export const runCommand: CommandModule = {
+  register(program, io, setExit) {
+    const cmd = program
+      .command('run [pipeline]')
+      .description('run a pipeline (compiling it first), record the run, and build its model artifact')
+      .option('--project <dir>', 'project root (the folder with kiln.yaml)', '.');
+    addFilterOptions(cmd)
+      .option('--params <key=value,...>', 'override parameters (dotted keys), e.g. --params train.epochs=5,seed=7', repeat)
+      .option('--load-version <dataset:version>', 'load this version of a versioned dataset', repeat)
+      .option('--backend <name>', 'TensorFlow.js backend: auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu')
+      .option('--parallel [n]', 'run independent nodes concurrently (n at a time; all cores by default)')
+      .option('--no-cache', 'run every node, even when nothing it depends on changed')
+      .option('--no-track', 'do not record the run in the store')
+      .option('--no-package', 'do not build the model artifact after the run')
+      .action(async (pipelineName: string | undefined, flags: RunFlags) => {
+        setExit(runCommandAction(io, pipelineName, flags, process.argv.slice(2)));
+      });
+  },
+};

@@ -1,0 +1,138 @@
+// Content tracking for runs on the object store: node code hashes (esbuild bundles), snapshots of what nodes
+// write, and the lookups that let a run skip a node whose code, parameters and inputs did not change.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import type { NodeIR } from '../ir/types.ts';
+import type { RunStore } from '../tracking/store.ts';
+import { hashTree, type ObjectStore } from '../tracking/objects.ts';
+import { kilnVersion } from '../version.ts';
+import type { Dataset } from './datasets/types.ts';
+import { FileDataset } from './datasets/file.ts';
+import { MetricsDataset } from './datasets/metrics.ts';
+import type { DatasetLocation } from './datasets/location.ts';
+import type { CachedExecution, ContentTracker, Snapshot } from './tracker.ts';
+
+const kilnRoot = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+
+/** Where a file dataset keeps its saved state (load side) and where a restore must write (save side). */
+function storageOf(dataset: Dataset<unknown>): { location: DatasetLocation } | null {
+  if (dataset instanceof FileDataset) return { location: dataset.location };
+  if (dataset instanceof MetricsDataset && dataset.location) return { location: dataset.location };
+  return null;
+}
+
+/** Imports of kiln itself resolve to kiln's sources, so that a change in kiln's helpers changes the fingerprint. */
+const kilnSelf: Plugin = {
+  name: 'kiln-self',
+  setup(b) {
+    b.onResolve({ filter: /^kiln(\/.*)?$/ }, (args) => {
+      const sub = args.path === 'kiln' ? 'index' : args.path.slice('kiln/'.length);
+      return { path: path.join(kilnRoot, 'src', sub === 'index' ? 'index.ts' : `${sub}/index.ts`) };
+    });
+  },
+};
+
+export class ObjectStoreTracker implements ContentTracker {
+  private readonly codeHashes = new Map<string, Promise<string>>();
+  private readonly fileHashes = new Map<string, { size: number; mtimeMs: number; ino: number; hash: string }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly runs: RunStore,
+    private readonly objects: ObjectStore,
+  ) {}
+
+  codeHash(node: NodeIR): Promise<string> {
+    let h = this.codeHashes.get(node.func.module);
+    if (!h) {
+      h = bundleHash(path.join(this.root, node.func.module));
+      this.codeHashes.set(node.func.module, h);
+    }
+    return h;
+  }
+
+  /** sha256 of a file, remembered by (size, mtime, inode) like DVC's state so unchanged large inputs are not re-read. */
+  private async hashFile(file: string): Promise<string> {
+    const st = await fs.stat(file);
+    const known = this.fileHashes.get(file);
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return known.hash;
+    const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    this.fileHashes.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash });
+    return hash;
+  }
+
+  async snapshotFiles(dataset: Dataset<unknown>, store: boolean): Promise<Snapshot | null> {
+    const storage = storageOf(dataset);
+    if (!storage) return null;
+    const p = await storage.location.loadPath();
+    if (p === null) return null;
+    if (!storage.location.folder) {
+      if (!store) return { hash: await this.hashFile(p), ref: null };
+      const hash = await this.objects.putFile(p);
+      return { hash, ref: hash };
+    }
+    if (store) {
+      const hash = await this.objects.putTree(p);
+      return { hash, ref: hash };
+    }
+    // The same hash putTree would store the folder under, so a restored folder compares equal.
+    return { hash: await hashTree(p), ref: null };
+  }
+
+  async snapshotValue(value: unknown, store: boolean): Promise<Snapshot | null> {
+    let bytes: Buffer;
+    try {
+      bytes = v8.serialize(value);
+    } catch {
+      return null;
+    }
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    if (!store) return { hash, ref: null };
+    return { hash, ref: await this.objects.putBytes(bytes) };
+  }
+
+  async lookup(node: string, fingerprint: string): Promise<CachedExecution | null> {
+    const hit = await this.runs.findCachedExecution(node, fingerprint);
+    if (!hit) return null;
+    const outputs: Record<string, Snapshot> = {};
+    for (const [name, o] of Object.entries(hit.outputs)) outputs[name] = { hash: o.sha256, ref: o.object };
+    return { fingerprint, outputs };
+  }
+
+  async restoreFiles(dataset: Dataset<unknown>, snapshot: Snapshot): Promise<void> {
+    const storage = storageOf(dataset);
+    if (!storage || !snapshot.ref) throw new Error(`internal error: cannot restore ${dataset.describe().name}`);
+    const target = storage.location.savePath();
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await this.objects.restore(snapshot.ref, target);
+    storage.location.markSaved();
+  }
+
+  async restoreValue(snapshot: Snapshot): Promise<unknown> {
+    if (!snapshot.ref) throw new Error('internal error: no stored snapshot to restore');
+    return v8.deserialize(await this.objects.getBytes(snapshot.ref));
+  }
+}
+
+/** The code of a module and the project modules it imports, bundled by esbuild (packages left out), hashed. */
+async function bundleHash(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    plugins: [kilnSelf],
+    logLevel: 'silent',
+    legalComments: 'none',
+    target: 'node20',
+  });
+  const h = createHash('sha256').update(`kiln ${kilnVersion}\n`);
+  for (const f of result.outputFiles) h.update(f.contents);
+  return h.digest('hex');
+}

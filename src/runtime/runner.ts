@@ -1,0 +1,364 @@
+// Runs the nodes of a compiled pipeline: deterministic order (or concurrently with a bound), loads and saves through
+// the catalog, releases in-memory data after its last reader, fingerprints nodes and skips unchanged ones.
+import { createHash } from 'node:crypto';
+import { diag, KilnError, isKilnError } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/didyoumean.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { freeInputs, terminalOutputs, buildGraph } from '../ir/graph.ts';
+import { parameterValue } from '../ir/parameters.ts';
+import { isParam, PARAMS } from '../ir/pipelines.ts';
+import { datasetOf } from '../ir/resolve.ts';
+import type { JsonValue, NodeIR, ProjectIR } from '../ir/types.ts';
+import type { CompiledPipelineModule, CompiledNode } from './compiled.ts';
+import { withNodeContext, type NodeContext } from './context.ts';
+import { createDataset, type Dataset, type DatasetEnv } from './datasets/index.ts';
+import { userStack } from './failure.ts';
+import type { Hooks, NodeExecution, RunInfo, RunStatus } from './hooks.ts';
+import { silentReporter, type RunReporter } from './progress.ts';
+import { resumeHint } from './resume.ts';
+import type { ContentTracker, Snapshot } from './tracker.ts';
+
+export interface RunOptions {
+  ir: ProjectIR;
+  module: CompiledPipelineModule;
+  /** The nodes to run (a filter already applied), in topological order. */
+  nodes: NodeIR[];
+  /** Parameter tree after overrides. */
+  params: Record<string, JsonValue>;
+  datasetEnv: DatasetEnv;
+  /** Versions pinned with --load-version, by dataset. */
+  loadVersions?: Record<string, string>;
+  run: RunInfo;
+  hooks?: Hooks[];
+  tracker?: ContentTracker | null;
+  /** Skip nodes whose fingerprint matches an earlier execution (needs a tracker). */
+  useCache?: boolean;
+  /** How many nodes may run at once; 1 runs them one after the other. */
+  concurrency?: number;
+  reporter?: RunReporter;
+  signal?: AbortSignal;
+  /** Sinks for what nodes report through their context. */
+  onMetrics?: (node: string, metrics: Record<string, number>, step?: number) => void;
+  onFile?: (node: string, name: string, content: string | Uint8Array) => void;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  executions: NodeExecution[];
+  diagnostics: Diagnostic[];
+  /** Datasets created during the run, by name (the artifact builder reads fitted state through them). */
+  datasets: Map<string, Dataset<unknown>>;
+}
+
+const hashOf = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Canonical JSON: object keys sorted, so the same parameters always hash the same. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export async function runNodes(opts: RunOptions): Promise<RunResult> {
+  const { ir, module, nodes } = opts;
+  const hooks = opts.hooks ?? [];
+  const reporter = opts.reporter ?? silentReporter;
+  const tracker = opts.tracker ?? null;
+  const useCache = Boolean(opts.useCache && tracker);
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const executions: NodeExecution[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const datasets = new Map<string, Dataset<unknown>>();
+  const hashes = new Map<string, string>();
+  const pendingRestore = new Map<string, Snapshot>();
+  const done = new Set<string>();
+
+  const dataset = (name: string): Dataset<unknown> => {
+    let d = datasets.get(name);
+    if (!d) {
+      const pinned = opts.loadVersions?.[name];
+      d = createDataset(datasetOf(ir, name), pinned ? { ...opts.datasetEnv, loadVersion: pinned } : opts.datasetEnv);
+      datasets.set(name, d);
+    }
+    return d;
+  };
+  const persisted = (name: string) => {
+    const e = ir.datasets[name];
+    return e !== undefined && e.type !== 'memory';
+  };
+
+  // Check the compiled table against the IR, and the pipeline's free inputs against the catalog, before running anything.
+  const compiled = new Map<string, CompiledNode>();
+  for (const n of nodes) {
+    const c = module.nodes[n.name];
+    const same = (a: readonly string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!c || !same(c.inputs, n.inputs.map((i) => i.dataset)) || !same(c.outputs, n.outputs.map((o) => o.dataset))) {
+      throw new KilnError(diag('KILN3012', { pipeline: module.pipeline, problem: c ? `node '${n.name}' has other inputs or outputs` : `node '${n.name}' is missing` }));
+    }
+    compiled.set(n.name, c);
+  }
+  const inputs = freeInputs(nodes);
+  const problems: Diagnostic[] = [];
+  const allNodes = Object.values(ir.pipelines).flatMap((p) => p.nodes);
+  for (const d of inputs) {
+    const reader = nodes.find((n) => n.inputs.some((i) => i.dataset === d))!;
+    if (!ir.datasets[d]) {
+      problems.push(diag('KILN3001', { dataset: d, node: reader.name, suggestion: didYouMean(d, Object.keys(ir.datasets)) ? ` Did you mean${didYouMean(d, Object.keys(ir.datasets)).replace(' did you mean', '')}` : '' }, reader.inputs.find((i) => i.dataset === d)?.location));
+      continue;
+    }
+    if (!(await dataset(d).exists())) {
+      const producer = allNodes.find((n) => n.outputs.some((o) => o.dataset === d));
+      const entry = ir.datasets[d];
+      problems.push(diag('KILN3002', {
+        dataset: d,
+        where: entry.path ? `${entry.type} at ${entry.path}${opts.datasetEnv.loadVersion ? '' : ''}` : `a ${entry.type} dataset, which lives only during a run`,
+        fix: producer ? `It is produced by node '${producer.name}'; run that node first (for example without --from-nodes, or with --to-outputs ${d}).` : `Put the data at ${entry.path ?? 'its path'} first; no node produces it.`,
+      }, reader.inputs.find((i) => i.dataset === d)?.location));
+    }
+  }
+  if (problems.length) throw new KilnError(problems);
+
+  // Kedro's release order: an in-memory dataset is dropped once its last reader in this run has finished.
+  const loadCounts = new Map<string, number>();
+  for (const n of nodes) for (const i of n.inputs) if (!isParam(i.dataset)) loadCounts.set(i.dataset, (loadCounts.get(i.dataset) ?? 0) + 1);
+  const pipelineInputs = new Set(inputs);
+  const pipelineOutputs = new Set(terminalOutputs(nodes));
+  const paramCache = new Map<string, unknown>();
+  const param = (ref: string) => {
+    if (!paramCache.has(ref)) paramCache.set(ref, parameterValue(opts.params, ref.slice(PARAMS.length)));
+    return paramCache.get(ref);
+  };
+
+  const call = async <K extends keyof Hooks>(name: K, event: Parameters<NonNullable<Hooks[K]>>[0]) => {
+    for (const h of hooks) {
+      const fn = h[name] as ((e: unknown) => void | Promise<void>) | undefined;
+      if (fn) await fn.call(h, event);
+    }
+  };
+
+  const load = async (node: string, name: string): Promise<unknown> => {
+    if (hooks.length) await call('beforeDatasetLoaded', { run: opts.run, node, dataset: name });
+    const start = hooks.length ? performance.now() : 0;
+    const pending = pendingRestore.get(name);
+    if (pending) {
+      pendingRestore.delete(name);
+      await dataset(name).save(await tracker!.restoreValue(pending));
+    }
+    const value = await dataset(name).load();
+    if (hooks.length) await call('afterDatasetLoaded', { run: opts.run, node, dataset: name, data: value, durationMs: performance.now() - start });
+    return value;
+  };
+
+  const inputHash = async (name: string): Promise<string> => {
+    let h = hashes.get(name);
+    if (h === undefined) {
+      const snap = await tracker!.snapshotFiles(dataset(name), false);
+      h = snap?.hash ?? 'missing';
+      hashes.set(name, h);
+    }
+    return h;
+  };
+
+  const fingerprintOf = async (n: NodeIR): Promise<{ fingerprint: string; inputs: Record<string, string> }> => {
+    const inputHashes: Record<string, string> = {};
+    const params: Record<string, unknown> = {};
+    for (const i of n.inputs) {
+      if (isParam(i.dataset)) params[i.dataset] = param(i.dataset);
+      else inputHashes[i.dataset] = await inputHash(i.dataset);
+    }
+    const code = await tracker!.codeHash(n);
+    const fingerprint = hashOf(canonicalJson({ code, fn: n.func.export, inputForm: n.inputForm, inputs: n.inputs.map((i) => [i.key, i.dataset, isParam(i.dataset) ? null : inputHashes[i.dataset]]), params, outputForm: n.outputForm, outputs: n.outputs.map((o) => [o.key, o.dataset]) }));
+    return { fingerprint, inputs: inputHashes };
+  };
+
+  const release = (n: NodeIR) => {
+    for (const i of n.inputs) {
+      if (isParam(i.dataset)) continue;
+      const left = (loadCounts.get(i.dataset) ?? 0) - 1;
+      loadCounts.set(i.dataset, left);
+      if (left < 1 && !pipelineInputs.has(i.dataset)) datasets.get(i.dataset)?.release?.();
+    }
+    for (const o of n.outputs) {
+      if ((loadCounts.get(o.dataset) ?? 0) < 1 && !pipelineOutputs.has(o.dataset)) datasets.get(o.dataset)?.release?.();
+    }
+  };
+
+  const total = nodes.length;
+  let started = 0;
+  const runOne = async (n: NodeIR): Promise<void> => {
+    const index = ++started;
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    reporter.nodeStart(index, total, n.name);
+    const execution: NodeExecution = { node: n.name, status: 'done', startedAt, endedAt: startedAt, fingerprint: null, cacheHit: false, inputs: {}, outputs: {}, snapshots: {} };
+    try {
+      if (tracker) {
+        const fp = await fingerprintOf(n);
+        execution.fingerprint = fp.fingerprint;
+        execution.inputs = fp.inputs;
+        const found = useCache ? await tracker.lookup(n.name, fp.fingerprint) : null;
+        // Usable only when every output of the node has a stored snapshot to restore.
+        const hit = found && n.outputs.every((o) => found.outputs[o.dataset]?.ref) ? found : null;
+        if (hit) {
+          for (const o of n.outputs) {
+            const snap = hit.outputs[o.dataset];
+            if (persisted(o.dataset)) {
+              const current = await tracker.snapshotFiles(dataset(o.dataset), false);
+              if (current?.hash !== snap.hash) await tracker.restoreFiles(dataset(o.dataset), snap);
+            } else {
+              pendingRestore.set(o.dataset, snap);
+            }
+            hashes.set(o.dataset, snap.hash);
+            execution.outputs[o.dataset] = snap.hash;
+            if (snap.ref) execution.snapshots[o.dataset] = snap.ref;
+          }
+          execution.status = 'cached';
+          execution.cacheHit = true;
+          execution.endedAt = Date.now();
+          executions.push(execution);
+          done.add(n.name);
+          release(n);
+          if (hooks.length) await call('afterNodeRun', { run: opts.run, node: n.name, inputs: {}, outputs: {}, durationMs: performance.now() - t0, cached: true, execution });
+          reporter.nodeEnd(n.name, 'cached', performance.now() - t0);
+          return;
+        }
+      }
+      const values: Record<string, unknown> = {};
+      for (const i of n.inputs) values[i.dataset] = isParam(i.dataset) ? param(i.dataset) : await load(n.name, i.dataset);
+      if (hooks.length) await call('beforeNodeRun', { run: opts.run, node: n.name, inputs: values, fingerprint: execution.fingerprint });
+      const ctx: NodeContext = {
+        node: n.name,
+        runId: opts.run.runId,
+        backend: opts.run.backend,
+        signal: opts.signal ?? new AbortController().signal,
+        progress: (d, t, info) => reporter.nodeProgress(n.name, d, t, info),
+        logMetrics: (m, step) => opts.onMetrics?.(n.name, m, step),
+        logFile: (name, content) => opts.onFile?.(n.name, name, content),
+        log: (message) => reporter.nodeLog(n.name, message),
+      };
+      const outputs = await withNodeContext(ctx, () => compiled.get(n.name)!.run(values));
+      for (const o of n.outputs) {
+        const value = outputs[o.dataset];
+        if (value === undefined) throw new KilnError(diag('KILN3004', { node: n.name, dataset: o.dataset }, o.location));
+        if (hooks.length) await call('beforeDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value });
+        const s0 = hooks.length ? performance.now() : 0;
+        await dataset(o.dataset).save(value);
+        if (hooks.length) await call('afterDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value, durationMs: performance.now() - s0 });
+        if (tracker) {
+          const snap = persisted(o.dataset) ? await tracker.snapshotFiles(dataset(o.dataset), true) : await tracker.snapshotValue(value, true);
+          if (snap) {
+            hashes.set(o.dataset, snap.hash);
+            execution.outputs[o.dataset] = snap.hash;
+            if (snap.ref) execution.snapshots[o.dataset] = snap.ref;
+          }
+        }
+      }
+      execution.endedAt = Date.now();
+      executions.push(execution);
+      done.add(n.name);
+      release(n);
+      if (hooks.length) await call('afterNodeRun', { run: opts.run, node: n.name, inputs: values, outputs, durationMs: performance.now() - t0, cached: false, execution });
+      reporter.nodeEnd(n.name, 'done', performance.now() - t0);
+    } catch (e) {
+      execution.status = 'failed';
+      execution.endedAt = Date.now();
+      const { message, stack } = userStack(e, `${ir.settings.root}/${ir.settings.generatedDir}`);
+      execution.error = message;
+      executions.push(execution);
+      reporter.nodeEnd(n.name, 'failed', performance.now() - t0);
+      if (hooks.length) await call('onNodeError', { run: opts.run, node: n.name, error: e });
+      throw new NodeFailure(n.name, e, message, stack);
+    }
+  };
+
+  let failure: NodeFailure | null = null;
+  let interrupted = false;
+  if (concurrency === 1) {
+    for (const n of nodes) {
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      try {
+        await runOne(n);
+      } catch (e) {
+        failure = e as NodeFailure;
+        break;
+      }
+    }
+  } else {
+    ({ failure, interrupted } = await runConcurrently(nodes, concurrency, runOne, opts.signal));
+  }
+
+  const rows = nodes.map((n) => {
+    const ex = executions.find((x) => x.node === n.name);
+    return { node: n.name, status: ex ? ex.status : ('not run' as const), ms: ex ? ex.endedAt - ex.startedAt : null };
+  });
+  reporter.finish(rows);
+
+  if (failure || interrupted) {
+    const hint = resumeHint(nodes, done, persisted);
+    if (failure) {
+      if (isKilnError(failure.cause)) {
+        for (const d of failure.cause.diagnostics) diagnostics.push({ ...d, hint: `${d.hint ? `${d.hint}\n  ` : ''}${hint}` });
+      } else {
+        diagnostics.push(diag('KILN3003', { node: failure.node, error: failure.message, resume: hint }, nodes.find((n) => n.name === failure!.node)?.location, failure.userStack || undefined));
+      }
+    } else {
+      diagnostics.push(diag('KILN3010', { signal: 'SIGINT', running: 'the pipeline', resume: hint }));
+    }
+    return { status: interrupted && !failure ? 'KILLED' : 'FAILED', executions, diagnostics, datasets };
+  }
+  return { status: 'FINISHED', executions, diagnostics, datasets };
+}
+
+export class NodeFailure extends Error {
+  constructor(
+    readonly node: string,
+    override readonly cause: unknown,
+    message: string,
+    readonly userStack: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs ready nodes as soon as their parents are done, at most `limit` at a time, the ready set sorted by name. */
+async function runConcurrently(nodes: NodeIR[], limit: number, runOne: (n: NodeIR) => Promise<void>, signal?: AbortSignal): Promise<{ failure: NodeFailure | null; interrupted: boolean }> {
+  const graph = buildGraph(nodes);
+  const waiting = new Map(nodes.map((n) => [n.name, graph.parents.get(n.name)!.size]));
+  const ready = nodes.filter((n) => waiting.get(n.name) === 0).map((n) => n.name).sort();
+  const running = new Set<Promise<void>>();
+  let failure: NodeFailure | null = null;
+  let interrupted = false;
+  while (ready.length || running.size) {
+    while (!failure && !interrupted && ready.length && running.size < limit) {
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const name = ready.shift()!;
+      const p: Promise<void> = runOne(graph.byName.get(name)!)
+        .then(() => {
+          for (const c of graph.children.get(name)!) {
+            const left = waiting.get(c)! - 1;
+            waiting.set(c, left);
+            if (left === 0) {
+              ready.push(c);
+              ready.sort();
+            }
+          }
+        })
+        .catch((e: unknown) => {
+          failure ??= e as NodeFailure;
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  return { failure, interrupted };
+}

@@ -1,0 +1,142 @@
+// `kiln run` front to back: compile (writing generated/ when stale), pick the pipeline and nodes, apply parameter
+// overrides, set up the TensorFlow.js backend, load hooks, run, and hand the result to tracking and packaging.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildProject, writeGenerated } from '../build.ts';
+import { diag, KilnError } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/didyoumean.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { filterNodes, type NodeFilter } from '../ir/filter.ts';
+import type { PipelineIR, ProjectIR } from '../ir/types.ts';
+import type { CompiledPipelineModule } from './compiled.ts';
+import { newSaveVersion } from './datasets/index.ts';
+import type { Hooks, RunInfo } from './hooks.ts';
+import { loadHooks } from './load-hooks.ts';
+import { applyOverrides } from './params.ts';
+import type { RunReporter } from './progress.ts';
+import { runNodes, type RunResult } from './runner.ts';
+import type { ContentTracker } from './tracker.ts';
+import { flattenParameters } from '../ir/parameters.ts';
+import { randomUUID } from 'node:crypto';
+
+export interface RunRequest {
+  root: string;
+  pipeline?: string;
+  filter: NodeFilter;
+  params: string[];
+  loadVersions: string[];
+  backend?: string;
+  concurrency: number;
+  useCache: boolean;
+  command: string[];
+  reporter: RunReporter;
+  signal?: AbortSignal;
+  /** Called with notes for the user (generated code rewritten, backend chosen...). */
+  note: (message: string) => void;
+}
+
+export interface PreparedRun {
+  ir: ProjectIR;
+  pipeline: PipelineIR;
+  module: CompiledPipelineModule;
+  nodes: PipelineIR['nodes'];
+  params: ReturnType<typeof applyOverrides>;
+  loadVersions: Record<string, string>;
+  hooks: Hooks[];
+  warnings: Diagnostic[];
+  sources: ReadonlyMap<string, string>;
+}
+
+export function choosePipeline(ir: ProjectIR, name?: string): PipelineIR {
+  const names = Object.keys(ir.pipelines).sort();
+  if (name !== undefined) {
+    const p = ir.pipelines[name];
+    if (!p) throw new KilnError(diag('KILN2014', { name, suggestion: didYouMean(name, names), known: names.join(', ') || '(none)' }));
+    return p;
+  }
+  if (names.length === 1) return ir.pipelines[names[0]];
+  const withModel = names.filter((n) => ir.pipelines[n].model);
+  if (withModel.length === 1) return ir.pipelines[withModel[0]];
+  throw new KilnError(diag('KILN2014', { name: '(none given)', suggestion: '', known: names.join(', ') || '(none)' }));
+}
+
+export function parseLoadVersions(ir: ProjectIR, args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args.flatMap((a) => a.split(','))) {
+    const i = arg.indexOf(':');
+    if (i <= 0 || i === arg.length - 1) throw new KilnError(diag('KILN3008', { arg, problem: 'expected <dataset>:<version>' }));
+    const name = arg.slice(0, i);
+    const entry = ir.datasets[name];
+    if (!entry) throw new KilnError(diag('KILN3008', { arg, problem: `no catalog dataset '${name}'.${didYouMean(name, Object.keys(ir.datasets))}` }));
+    if (!entry.versioned) throw new KilnError(diag('KILN3008', { arg, problem: `dataset '${name}' is not versioned` }));
+    out[name] = arg.slice(i + 1);
+  }
+  return out;
+}
+
+/** Compiles and checks everything a run needs; throws KilnError with every problem found. */
+export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
+  const build = await buildProject(req.root, { typecheck: 'cached' });
+  if (!build.ok || !build.ir || !build.output) throw new KilnError(build.diagnostics);
+  const ir = build.ir;
+  const diff = await writeGenerated(req.root, ir.settings.generatedDir, build.output.files);
+  if (diff.changed.length || diff.removed.length) req.note(`generated/ was stale: rewrote ${diff.changed.length} file(s)${diff.removed.length ? `, removed ${diff.removed.length}` : ''} (commit them)`);
+  const pipeline = choosePipeline(ir, req.pipeline);
+  const nodes = filterNodes(pipeline.nodes, req.filter);
+  const params = applyOverrides(ir.parameters.values, req.params);
+  const loadVersions = parseLoadVersions(ir, req.loadVersions);
+  const hooks = await loadHooks(ir.settings);
+  const modulePath = path.join(req.root, build.output.pipelineModules[pipeline.name]);
+  const module = (await import(pathToFileURL(modulePath).href)) as CompiledPipelineModule;
+  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.diagnostics.filter((d) => d.severity !== 'error'), sources: build.loaded.sources };
+}
+
+/** Whether the pipeline uses TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */
+export function usesTensorflow(prepared: PreparedRun): boolean {
+  if (prepared.nodes.some((n) => [...n.inputs, ...n.outputs].some((b) => prepared.ir.datasets[b.dataset]?.type === 'tfjs_model'))) return true;
+  return prepared.nodes.some((n) => /@tensorflow\/tfjs|kiln\/ml/.test(prepared.sources.get(n.func.module) ?? ''));
+}
+
+export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; backend: string | null; hooks?: Hooks[]; tracker?: ContentTracker | null; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
+  const run: RunInfo = {
+    runId: extra.runId ?? randomUUID(),
+    pipeline: prepared.pipeline.name,
+    projectRoot: req.root,
+    nodes: prepared.nodes.map((n) => n.name),
+    params: flattenParameters(prepared.params.values),
+    command: req.command,
+    backend: extra.backend,
+  };
+  const hooks = [...(extra.hooks ?? []), ...prepared.hooks];
+  for (const h of hooks) await h.beforePipelineRun?.({ run });
+  let result: RunResult;
+  try {
+    result = await runNodes({
+      ir: prepared.ir,
+      module: prepared.module,
+      nodes: prepared.nodes,
+      params: prepared.params.values,
+      datasetEnv: {
+        root: req.root,
+        allowedPaths: prepared.ir.settings.allowedPaths,
+        saveVersion: newSaveVersion(),
+        recordMetrics: (dataset, metrics) => extra.onMetrics?.(dataset, metrics),
+      },
+      loadVersions: prepared.loadVersions,
+      run,
+      hooks,
+      tracker: extra.tracker ?? null,
+      useCache: req.useCache,
+      concurrency: req.concurrency,
+      reporter: req.reporter,
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(extra.onMetrics ? { onMetrics: extra.onMetrics } : {}),
+      ...(extra.onFile ? { onFile: extra.onFile } : {}),
+    });
+  } catch (e) {
+    for (const h of hooks) await h.afterPipelineRun?.({ run, status: 'FAILED', error: e });
+    throw e;
+  }
+  for (const h of hooks) await h.afterPipelineRun?.({ run, status: result.status, ...(result.status === 'FINISHED' ? {} : { error: result.diagnostics[0] }) });
+  return { ...result, run };
+}

@@ -1,0 +1,38 @@
+// Public surface of tracking: open a project's store (runs, registry, objects) and stamp a run with git.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SqliteRunStore, STORE_DATABASE } from './sqlite-store.ts';
+import { SqliteModelRegistry, type ModelRegistry } from './registry.ts';
+import type { SqliteOpenOptions } from './sqlite.ts';
+import type { ObjectStore } from './objects.ts';
+
+export * from './store.ts';
+export * from './registry.ts';
+export { gitStamp, type GitStamp, type GitStampOptions, type UncommittedFile, type UncommittedStatus } from './git.ts';
+export { LocalObjectStore, hashFile, hashTree, hashPath, sha256, type ObjectStore, type ObjectKind, type TreeEntry } from './objects.ts';
+export { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
+export { flattenParams } from './params.ts';
+export { parseFilter, compileFilter, filterToSql, type FilterExpr, type SqlCondition } from './filter.ts';
+export { compareRuns, type RunComparison } from './compare.ts';
+export { SCHEMA_VERSION } from './migrations.ts';
+
+/** The tracking side of a project: its run store, model registry and object store, on one database connection. */
+export interface Tracking {
+  runs: SqliteRunStore;
+  registry: ModelRegistry;
+  objects: ObjectStore;
+  /** Ids of runs found dead and marked KILLED on open. */
+  reaped: string[];
+  close(): void;
+}
+
+/** Opens (creating when needed) the store in `storeDir`, which is `<project>/.kiln` unless kiln.yaml says otherwise. */
+export function openTracking(storeDir: string, opts: SqliteOpenOptions = {}): Tracking {
+  const runs = SqliteRunStore.open(storeDir, opts);
+  return { runs, registry: new SqliteModelRegistry(runs.database), objects: runs.objects, reaped: runs.reapedOnOpen, close: () => runs.close() };
+}
+
+/** Whether `storeDir` holds a run store already; read-only commands use it to avoid creating one. */
+export function storeExists(storeDir: string): boolean {
+  return fs.existsSync(path.join(storeDir, STORE_DATABASE));
+}

@@ -1,0 +1,129 @@
+// Records a run in the store, built on the runner's hooks: the run with its git stamp and parameters, each node's
+// execution (fingerprint, cache hit, content hashes), metrics and files. Metrics and files a node logs are kept with
+// its execution too, so that a later run that skips the node replays them and still has the full record.
+import type { Hooks, NodeExecution, RunStatus } from '../runtime/hooks.ts';
+import type { GitStamp } from './git.ts';
+import type { RunStore, DatasetOutput } from './store.ts';
+
+/** Output name under which a node's logged metrics and files are kept with its execution. */
+export const NODE_LOG_OUTPUT = '__kiln_node_log__';
+
+interface NodeLog {
+  metrics: Array<{ key: string; value: number; step: number }>;
+  files: Array<{ name: string; object: string }>;
+}
+
+export interface RecorderStart {
+  pipeline: string;
+  command: string[];
+  git: GitStamp | null;
+  versions: { kiln: string; node: string; tfjs: string | null };
+  backend: string | null;
+  params: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+export class RunRecorder {
+  private readonly executionIds = new Map<string, number>();
+  private readonly logs = new Map<string, NodeLog>();
+  private pending: Promise<unknown>[] = [];
+
+  private constructor(
+    private readonly store: RunStore,
+    readonly runId: string,
+  ) {}
+
+  static async start(store: RunStore, start: RecorderStart): Promise<RunRecorder> {
+    const run = await store.createRun({ pipeline: start.pipeline, command: start.command, git: start.git, versions: start.versions, backend: start.backend, params: start.params, ...(start.tags ? { tags: start.tags } : {}) });
+    return new RunRecorder(store, run.id);
+  }
+
+  private log(node: string): NodeLog {
+    let l = this.logs.get(node);
+    if (!l) {
+      l = { metrics: [], files: [] };
+      this.logs.set(node, l);
+    }
+    return l;
+  }
+
+  /** Metrics reported by a node (its context, or a metrics dataset it saved). */
+  metrics(node: string, metrics: Record<string, number>, step?: number): void {
+    for (const [key, value] of Object.entries(metrics)) this.log(node).metrics.push({ key, value, step: step ?? 0 });
+    this.pending.push(this.store.logMetrics(this.runId, metrics, step === undefined ? {} : { step }));
+  }
+
+  /** A file reported by a node (a training-curve image, say). */
+  file(node: string, name: string, content: string | Uint8Array): void {
+    this.pending.push(
+      this.store.logFile(this.runId, name, content).then((f) => {
+        this.log(node).files.push({ name, object: f.object });
+      }),
+    );
+  }
+
+  private async flush(): Promise<void> {
+    const p = this.pending;
+    this.pending = [];
+    await Promise.all(p);
+  }
+
+  private async nodeLogOutput(node: string): Promise<Record<string, DatasetOutput>> {
+    await this.flush();
+    const l = this.logs.get(node);
+    if (!l || (l.metrics.length === 0 && l.files.length === 0)) return {};
+    const object = await this.store.objects.putBytes(JSON.stringify(l));
+    return { [NODE_LOG_OUTPUT]: { sha256: object, object } };
+  }
+
+  /** Replays what an earlier execution of a skipped node logged, so this run's record is complete. */
+  private async replay(node: string, fingerprint: string): Promise<void> {
+    const hit = await this.store.findCachedExecution(node, fingerprint);
+    const ref = hit?.outputs[NODE_LOG_OUTPUT]?.object;
+    if (!ref) return;
+    const l = JSON.parse((await this.store.objects.getBytes(ref)).toString('utf8')) as NodeLog;
+    const bySteps = new Map<number, Record<string, number>>();
+    for (const m of l.metrics) bySteps.set(m.step, { ...(bySteps.get(m.step) ?? {}), [m.key]: m.value });
+    for (const [step, metrics] of [...bySteps.entries()].sort(([a], [b]) => a - b)) await this.store.logMetrics(this.runId, metrics, { step });
+    for (const f of l.files) await this.store.attachFile(this.runId, f.name, f.object);
+    this.logs.set(node, l);
+  }
+
+  private outputsOf(e: NodeExecution): Record<string, DatasetOutput> {
+    const out: Record<string, DatasetOutput> = {};
+    for (const [name, sha256] of Object.entries(e.outputs)) out[name] = { sha256, object: e.snapshots[name] ?? null };
+    return out;
+  }
+
+  readonly hooks: Hooks = {
+    beforeNodeRun: async (e) => {
+      this.executionIds.set(e.node, await this.store.startNode(this.runId, e.node, { fingerprint: e.fingerprint, startTime: Date.now() }));
+    },
+    afterNodeRun: async (e) => {
+      const ex = e.execution;
+      let id = this.executionIds.get(e.node);
+      if (id === undefined) id = await this.store.startNode(this.runId, e.node, { fingerprint: ex.fingerprint, startTime: ex.startedAt });
+      if (ex.cacheHit && ex.fingerprint) await this.replay(e.node, ex.fingerprint);
+      const logOutput = ex.cacheHit ? await this.cachedLogOutput(e.node, ex.fingerprint) : await this.nodeLogOutput(e.node);
+      await this.store.finishNode(id, { status: 'FINISHED', cacheHit: ex.cacheHit, inputs: ex.inputs, outputs: { ...this.outputsOf(ex), ...logOutput }, endTime: ex.endedAt });
+    },
+    onNodeError: async (e) => {
+      await this.flush();
+      let id = this.executionIds.get(e.node);
+      if (id === undefined) id = await this.store.startNode(this.runId, e.node, { fingerprint: null });
+      await this.store.finishNode(id, { status: 'FAILED', error: e.error instanceof Error ? e.error.message : String(e.error) });
+    },
+  };
+
+  private async cachedLogOutput(node: string, fingerprint: string | null): Promise<Record<string, DatasetOutput>> {
+    if (!fingerprint) return {};
+    const hit = await this.store.findCachedExecution(node, fingerprint);
+    const o = hit?.outputs[NODE_LOG_OUTPUT];
+    return o ? { [NODE_LOG_OUTPUT]: { sha256: o.sha256, object: o.object } } : {};
+  }
+
+  async finish(status: RunStatus, error?: string): Promise<void> {
+    await this.flush();
+    await this.store.finishRun(this.runId, { status: status === 'RUNNING' ? 'FAILED' : status, ...(error ? { error } : {}) });
+  }
+}

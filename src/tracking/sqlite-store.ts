@@ -1,0 +1,327 @@
+// The run store on SQLite: <store>/kiln.db beside the object store <store>/objects. Safe for several kiln processes at
+// once (see sqlite.ts); runs whose process died are marked KILLED when the store is opened.
+import path from 'node:path';
+import type { JsonValue } from '../ir/types.ts';
+import { diag, KilnError } from '../diagnostics/index.ts';
+import { SqliteDatabase, type SqliteOpenOptions } from './sqlite.ts';
+import { LocalObjectStore, HASH_PATTERN, type ObjectStore } from './objects.ts';
+import { newRunId } from './ids.ts';
+import { currentProcess, processLiveness } from './liveness.ts';
+import { checkFileName, checkKey, flattenParams, paramColumns } from './params.ts';
+import { GIT_TAGS } from './filter.ts';
+import * as q from './sqlite-queries.ts';
+import type { CachedExecution, FinishNode, FinishRun, ListRuns, MetricPoint, NewRun, RunFile, RunRecord, RunStatus, RunStore, RunSummary, StartNode } from './store.ts';
+
+export const STORE_DATABASE = 'kiln.db';
+export const STORE_OBJECTS = 'objects';
+
+function checkHash(what: string, name: string, hash: unknown): void {
+  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
+    throw new KilnError(diag('KILN4011', { what, name, reason: `'${String(hash)}' is not a sha256 (64 lowercase hexadecimal characters)`, fix: 'Pass the hash from hashPath() or the object store.' }));
+  }
+}
+
+export class SqliteRunStore implements RunStore {
+  readonly location: string;
+  readonly objects: ObjectStore;
+  readonly database: SqliteDatabase;
+  /** Runs found dead and marked KILLED when this store was opened. */
+  readonly reapedOnOpen: string[];
+
+  private constructor(database: SqliteDatabase, objects: ObjectStore) {
+    this.database = database;
+    this.location = database.file;
+    this.objects = objects;
+    this.reapedOnOpen = [];
+  }
+
+  /** Opens (creating if needed) the store in `storeDir` (`<project>/.kiln`): migrates it and reaps dead runs. */
+  static open(storeDir: string, opts: SqliteOpenOptions & { objects?: ObjectStore } = {}): SqliteRunStore {
+    const database = SqliteDatabase.open(path.join(storeDir, STORE_DATABASE), opts);
+    const store = new SqliteRunStore(database, opts.objects ?? new LocalObjectStore(path.join(storeDir, STORE_OBJECTS)));
+    try {
+      store.reapedOnOpen.push(...store.reap());
+    } catch (e) {
+      database.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private get db() {
+    return this.database.db;
+  }
+
+  /** Inside a write: the run must exist and be RUNNING. */
+  private assertRunning(runId: string, action: string): void {
+    const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
+    if (!row) throw new KilnError(diag('KILN4002', { id: runId, store: this.location }));
+    if (row.status !== 'RUNNING') throw new KilnError(diag('KILN4010', { run: runId, status: row.status, action }));
+  }
+
+  async createRun(run: NewRun): Promise<RunSummary> {
+    checkKey('pipeline', run.pipeline);
+    const params = run.params ? flattenParams(run.params) : {};
+    const tags = run.tags ?? {};
+    for (const key of Object.keys(tags)) this.checkTag(key, tags[key]);
+    const startTime = run.startTime ?? Date.now();
+    const id = newRunId(startTime);
+    const me = currentProcess();
+    const g = run.git;
+    this.database.write(() => {
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash, git_uncommitted,
+             command, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
+           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id, run.pipeline, startTime, g?.root ?? null, g?.commit ?? null, g?.branch ?? null,
+          g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null, JSON.stringify(g?.uncommitted ?? []),
+          JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
+        );
+      this.insertParams(id, params);
+      const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
+      for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
+    });
+    return q.summary(q.runRow(this.db, id)!);
+  }
+
+  private insertParams(runId: string, params: Record<string, JsonValue>): void {
+    const existing = this.db.prepare('SELECT value_json FROM params WHERE run_id = ? AND key = ?');
+    const insert = this.db.prepare('INSERT INTO params (run_id, key, value_json, value_text, value_num) VALUES (?, ?, ?, ?, ?)');
+    for (const [key, value] of Object.entries(params)) {
+      const cols = paramColumns(value);
+      const old = existing.get(runId, key) as { value_json: string } | undefined;
+      if (old) {
+        if (old.value_json !== cols.json) throw new KilnError(diag('KILN4004', { key, run: runId, old: old.value_json, value: cols.json }));
+        continue;
+      }
+      insert.run(runId, key, cols.json, cols.text, cols.num);
+    }
+  }
+
+  async logParams(runId: string, params: Record<string, unknown>): Promise<void> {
+    const flat = flattenParams(params);
+    this.database.write(() => {
+      this.assertRunning(runId, 'record parameters');
+      this.insertParams(runId, flat);
+    });
+  }
+
+  async logMetrics(runId: string, metrics: Record<string, number>, opts: { step?: number; timestamp?: number } = {}): Promise<void> {
+    const step = opts.step ?? 0;
+    const timestamp = opts.timestamp ?? Date.now();
+    if (!Number.isSafeInteger(step)) {
+      throw new KilnError(diag('KILN4011', { what: 'metric step', name: String(step), reason: 'a step is a whole number', fix: 'Pass the epoch or iteration number as the step.' }));
+    }
+    for (const [key, value] of Object.entries(metrics)) {
+      checkKey('metric', key);
+      if (typeof value !== 'number') {
+        throw new KilnError(diag('KILN4011', { what: 'metric', name: key, reason: `its value is a ${typeof value}, not a number`, fix: 'Metrics are numbers; record text as a tag or a file.' }));
+      }
+    }
+    this.database.write(() => {
+      this.assertRunning(runId, 'record metrics');
+      const point = this.db.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
+      // The latest point is the one with the highest step; at the same step, the newest (later writes win ties).
+      const latest = this.db.prepare(
+        `INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+         WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)`,
+      );
+      for (const [key, value] of Object.entries(metrics)) {
+        const v = Number.isNaN(value) ? null : value;
+        point.run(runId, key, v, step, timestamp);
+        latest.run(runId, key, v, step, timestamp);
+      }
+    });
+  }
+
+  private checkTag(key: string, value: unknown): void {
+    checkKey('tag', key);
+    if (GIT_TAGS[key]) {
+      throw new KilnError(diag('KILN4011', { what: 'tag', name: key, reason: 'it is set from the git stamp of the run', fix: `Choose another tag name; tags.${key} in a search reads the git stamp.` }));
+    }
+    if (typeof value !== 'string') throw new KilnError(diag('KILN4011', { what: 'tag', name: key, reason: `its value is a ${typeof value}, not a string`, fix: 'Tag values are strings.' }));
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    this.checkTag(key, value);
+    const id = await this.resolveRunId(runId);
+    this.database.write(() => {
+      this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value').run(id, key, value);
+    });
+  }
+
+  async logFile(runId: string, name: string, content: string | Uint8Array): Promise<RunFile> {
+    checkFileName(name);
+    // The object goes in first, so a recorded file never points at an object that is not there.
+    const object = await this.objects.putBytes(content);
+    return this.attachFile(runId, name, object);
+  }
+
+  async attachFile(runId: string, name: string, object: string): Promise<RunFile> {
+    checkFileName(name);
+    checkHash('file object', name, object);
+    const size = await this.objects.size(object);
+    if (size === null) throw new KilnError(diag('KILN4015', { hash: object, path: this.objects.location }));
+    const file: RunFile = { name, object, size, timestamp: Date.now() };
+    this.database.write(() => {
+      this.assertRunning(runId, 'record files');
+      this.db
+        .prepare('INSERT INTO files (run_id, name, object, size, timestamp) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, name) DO UPDATE SET object = excluded.object, size = excluded.size, timestamp = excluded.timestamp')
+        .run(runId, name, object, size, file.timestamp);
+    });
+    return file;
+  }
+
+  private insertDatasets(executionId: number, direction: 'input' | 'output', datasets: Record<string, { sha256: string; object?: string | null }>): void {
+    const stmt = this.db.prepare(
+      'INSERT INTO node_datasets (execution_id, direction, dataset, sha256, object) VALUES (?, ?, ?, ?, ?) ON CONFLICT (execution_id, direction, dataset) DO UPDATE SET sha256 = excluded.sha256, object = excluded.object',
+    );
+    for (const [dataset, d] of Object.entries(datasets)) stmt.run(executionId, direction, dataset, d.sha256, d.object ?? null);
+  }
+
+  private static checkDatasets(direction: string, datasets: Record<string, { sha256: string; object?: string | null }>): void {
+    for (const [name, d] of Object.entries(datasets)) {
+      checkKey('dataset', name);
+      checkHash(`${direction} hash of dataset`, name, d.sha256);
+      if (d.object !== undefined && d.object !== null) checkHash(`snapshot of dataset`, name, d.object);
+    }
+  }
+
+  async startNode(runId: string, node: string, start: StartNode): Promise<number> {
+    checkKey('node', node);
+    const inputs = Object.fromEntries(Object.entries(start.inputs ?? {}).map(([k, sha256]) => [k, { sha256 }]));
+    SqliteRunStore.checkDatasets('input', inputs);
+    return this.database.write(() => {
+      this.assertRunning(runId, 'record node executions');
+      const info = this.db
+        .prepare("INSERT INTO node_executions (run_id, node, status, start_time, fingerprint) VALUES (?, ?, 'RUNNING', ?, ?)")
+        .run(runId, node, start.startTime ?? Date.now(), start.fingerprint);
+      const id = Number(info.lastInsertRowid);
+      this.insertDatasets(id, 'input', inputs);
+      return id;
+    });
+  }
+
+  async finishNode(executionId: number, result: FinishNode): Promise<void> {
+    const inputs = Object.fromEntries(Object.entries(result.inputs ?? {}).map(([k, sha256]) => [k, { sha256 }]));
+    const outputs = result.outputs ?? {};
+    SqliteRunStore.checkDatasets('input', inputs);
+    SqliteRunStore.checkDatasets('output', outputs);
+    this.database.write(() => {
+      const row = this.db.prepare('SELECT run_id, status FROM node_executions WHERE id = ?').get(executionId) as { run_id: string; status: RunStatus } | undefined;
+      if (!row) throw new Error(`node execution ${executionId} does not exist`);
+      if (row.status !== 'RUNNING') throw new KilnError(diag('KILN4010', { run: row.run_id, status: `${row.status} for node execution ${executionId}`, action: 'finish that node again' }));
+      this.db
+        .prepare('UPDATE node_executions SET status = ?, end_time = ?, cache_hit = ?, error = ? WHERE id = ?')
+        .run(result.status, result.endTime ?? Date.now(), result.cacheHit ? 1 : 0, result.error ?? null, executionId);
+      this.insertDatasets(executionId, 'input', inputs);
+      this.insertDatasets(executionId, 'output', outputs);
+    });
+  }
+
+  async findCachedExecution(node: string, fingerprint: string): Promise<CachedExecution | null> {
+    const candidates = this.db
+      .prepare("SELECT * FROM node_executions WHERE node = ? AND fingerprint = ? AND status = 'FINISHED' ORDER BY end_time DESC, id DESC LIMIT 20")
+      .all(node, fingerprint) as q.ExecutionRow[];
+    for (const c of candidates) {
+      const { inputs, outputs } = q.datasetsOf(this.db, c.id);
+      const restorable: CachedExecution['outputs'] = {};
+      let complete = true;
+      for (const [name, o] of Object.entries(outputs)) {
+        if (!o.object || !(await this.objects.hasComplete(o.object))) {
+          complete = false;
+          break;
+        }
+        restorable[name] = { sha256: o.sha256, object: o.object };
+      }
+      if (complete) return { executionId: c.id, runId: c.run_id, node: c.node, fingerprint, endTime: c.end_time ?? c.start_time, inputs, outputs: restorable };
+    }
+    return null;
+  }
+
+  async finishRun(runId: string, outcome: FinishRun): Promise<void> {
+    if (!['FINISHED', 'FAILED', 'KILLED'].includes(outcome.status)) throw new Error(`finishRun: '${outcome.status}' is not a final status`);
+    const end = outcome.endTime ?? Date.now();
+    this.database.write(() => {
+      this.assertRunning(runId, `mark it ${outcome.status}`);
+      this.db.prepare('UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?').run(outcome.status, end, outcome.error ?? null, runId);
+      this.db
+        .prepare("UPDATE node_executions SET status = ?, end_time = ? WHERE run_id = ? AND status = 'RUNNING'")
+        .run(outcome.status === 'KILLED' ? 'KILLED' : 'FAILED', end, runId);
+    });
+  }
+
+  private reap(): string[] {
+    const me = currentProcess();
+    const running = this.db.prepare("SELECT id, hostname, pid, process_start FROM runs WHERE status = 'RUNNING' AND hostname = ?").all(me.hostname) as Array<{
+      id: string;
+      hostname: string;
+      pid: number;
+      process_start: string | null;
+    }>;
+    const dead = running.filter((r) => processLiveness({ hostname: r.hostname, pid: r.pid, start: r.process_start }) === 'gone');
+    if (dead.length === 0) return [];
+    const reaped: string[] = [];
+    this.database.write(() => {
+      // End time: the last sign of life the store saw, so the run's duration is not stretched to the moment we noticed.
+      const lastSeen = this.db.prepare(
+        `SELECT max(r.start_time,
+                coalesce((SELECT max(coalesce(end_time, start_time)) FROM node_executions WHERE run_id = r.id), 0),
+                coalesce((SELECT max(timestamp) FROM metrics WHERE run_id = r.id), 0),
+                coalesce((SELECT max(timestamp) FROM files WHERE run_id = r.id), 0)) AS t
+         FROM runs r WHERE r.id = ?`,
+      );
+      const mark = this.db.prepare("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE id = ? AND status = 'RUNNING'");
+      const nodes = this.db.prepare("UPDATE node_executions SET status = 'KILLED', end_time = ? WHERE run_id = ? AND status = 'RUNNING'");
+      for (const r of dead) {
+        const t = (lastSeen.get(r.id) as { t: number }).t;
+        const changed = mark.run(t, `process ${r.pid} on ${r.hostname} ended without finishing the run`, r.id).changes;
+        if (changed === 0) continue; // another process reaped it first
+        nodes.run(t, r.id);
+        reaped.push(r.id);
+      }
+    });
+    return reaped;
+  }
+
+  async reapDeadRuns(): Promise<string[]> {
+    return this.reap();
+  }
+
+  async resolveRunId(idOrPrefix: string): Promise<string> {
+    return q.resolveRunId(this.db, this.location, idOrPrefix);
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunRecord> {
+    const id = q.resolveRunId(this.db, this.location, idOrPrefix);
+    return this.database.read(() => q.readRun(this.db, id));
+  }
+
+  async listRuns(query: ListRuns = {}): Promise<RunSummary[]> {
+    return q.listRuns(this.db, query);
+  }
+
+  async latestFinishedRun(pipeline: string, commit: string, opts: { clean?: boolean } = {}): Promise<RunSummary | null> {
+    return q.latestFinishedRun(this.db, pipeline, commit, opts.clean ?? false);
+  }
+
+  async searchRuns(filter: string, opts: { limit?: number } = {}): Promise<RunSummary[]> {
+    return q.searchRuns(this.db, filter, opts.limit ?? 1000);
+  }
+
+  async metricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    return q.metricHistory(this.db, q.resolveRunId(this.db, this.location, runId), key);
+  }
+
+  async shortIds(ids: readonly string[], minLength = 8): Promise<Map<string, string>> {
+    return q.shortIds(this.db, ids, minLength);
+  }
+
+  close(): void {
+    this.database.close();
+  }
+}

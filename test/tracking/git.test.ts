@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import { describe, expect, it } from 'vitest';
+import { gitStamp } from '../../src/tracking/git.ts';
+import { tempDir } from './helpers.ts';
+
+const author = { name: 'Test', email: 'test@example.com', timestamp: 1_700_000_000, timezoneOffset: 0 };
+
+/** A repository with one commit: src/nodes.ts, pipelines/p.yaml, a .gitignore for node_modules/ and .kiln/. */
+async function repo(): Promise<{ dir: string; commit: string }> {
+  const dir = tempDir('kiln-git-');
+  await git.init({ fs, dir, defaultBranch: 'main' });
+  fs.mkdirSync(path.join(dir, 'src'));
+  fs.mkdirSync(path.join(dir, 'pipelines'));
+  fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 1;\n');
+  fs.writeFileSync(path.join(dir, 'pipelines', 'p.yaml'), 'pipeline: p\n');
+  fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n.kiln/\n*.log\n');
+  for (const f of ['src/nodes.ts', 'pipelines/p.yaml', '.gitignore']) await git.add({ fs, dir, filepath: f });
+  const commit = await git.commit({ fs, dir, message: 'initial', author });
+  return { dir, commit };
+}
+
+describe('git stamp', () => {
+  it('stamps a clean working tree with commit and branch', async () => {
+    const { dir, commit } = await repo();
+    // Ignored content must neither show up nor be walked into.
+    fs.mkdirSync(path.join(dir, 'node_modules', 'pkg'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'node_modules', 'pkg', 'index.js'), 'x');
+    fs.writeFileSync(path.join(dir, 'debug.log'), 'x');
+    const { stamp, diagnostics } = await gitStamp(path.join(dir, 'pipelines'));
+    expect(diagnostics).toEqual([]);
+    expect(stamp).toEqual({ root: dir, commit, branch: 'main', dirty: false, uncommitted: [], diffHash: null });
+  });
+
+  it('lists modified, untracked, deleted and added files and hashes their content', async () => {
+    const { dir } = await repo();
+    fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 2;\n');
+    const first = (await gitStamp(dir)).stamp;
+    expect(first.dirty).toBe(true);
+    expect(first.uncommitted).toEqual([{ path: 'src/nodes.ts', status: 'modified' }]);
+    expect(first.diffHash).toMatch(/^[0-9a-f]{64}$/);
+
+    // Same set of files, different content: a different hash.
+    fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 3;\n');
+    const second = (await gitStamp(dir)).stamp;
+    expect(second.uncommitted).toEqual(first.uncommitted);
+    expect(second.diffHash).not.toBe(first.diffHash);
+    // Back to the first content: the first hash again.
+    fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 2;\n');
+    expect((await gitStamp(dir)).stamp.diffHash).toBe(first.diffHash);
+
+    fs.writeFileSync(path.join(dir, 'src', 'new.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(dir, 'src', 'staged.ts'), 'export {};\n');
+    await git.add({ fs, dir, filepath: 'src/staged.ts' });
+    fs.rmSync(path.join(dir, 'pipelines', 'p.yaml'));
+    const { stamp } = await gitStamp(dir);
+    expect(stamp.uncommitted).toEqual([
+      { path: 'pipelines/p.yaml', status: 'deleted' },
+      { path: 'src/new.ts', status: 'untracked' },
+      { path: 'src/nodes.ts', status: 'modified' },
+      { path: 'src/staged.ts', status: 'added' },
+    ]);
+    expect(stamp.diffHash).not.toBe(first.diffHash);
+  });
+
+  it('leaves out the run store even when it is not ignored', async () => {
+    const { dir } = await repo();
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n');
+    await git.add({ fs, dir, filepath: '.gitignore' });
+    await git.commit({ fs, dir, message: 'store not ignored', author });
+    fs.mkdirSync(path.join(dir, 'store', 'objects'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'store', 'kiln.db'), 'db');
+    expect((await gitStamp(dir)).stamp.uncommitted.map((f) => f.path)).toEqual(['store/kiln.db']);
+    const { stamp } = await gitStamp(dir, { exclude: ['store'] });
+    expect(stamp.dirty).toBe(false);
+  });
+
+  it('has no branch on a detached HEAD', async () => {
+    const { dir, commit } = await repo();
+    fs.writeFileSync(path.join(dir, 'README.md'), 'more\n');
+    await git.add({ fs, dir, filepath: 'README.md' });
+    await git.commit({ fs, dir, message: 'second', author });
+    await git.checkout({ fs, dir, ref: commit });
+    const { stamp } = await gitStamp(dir);
+    expect(stamp.commit).toBe(commit);
+    expect(stamp.branch).toBeNull();
+    expect(stamp.dirty).toBe(false);
+  });
+
+  it('outside a repository: no commit and a KILN4001 warning', async () => {
+    const dir = tempDir('kiln-nogit-');
+    const { stamp, diagnostics } = await gitStamp(dir);
+    expect(stamp).toEqual({ root: null, commit: null, branch: null, dirty: null, uncommitted: [], diffHash: null });
+    expect(diagnostics.map((d) => [d.code, d.severity])).toEqual([['KILN4001', 'warning']]);
+    expect(diagnostics[0].message).toContain('no git repository');
+  });
+
+  it('before the first commit: no commit and a KILN4001 warning', async () => {
+    const dir = tempDir('kiln-git-empty-');
+    await git.init({ fs, dir, defaultBranch: 'main' });
+    const { stamp, diagnostics } = await gitStamp(dir);
+    expect(stamp.commit).toBeNull();
+    expect(stamp.branch).toBe('main');
+    expect(diagnostics.map((d) => d.code)).toEqual(['KILN4001']);
+    expect(diagnostics[0].message).toContain('no commits yet');
+  });
+});

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openTracking, SCHEMA_VERSION } from '../../src/tracking/index.ts';
+import { migrations } from '../../src/tracking/migrations.ts';
+import { diagnosticOf, newRun, tempDir, track } from './helpers.ts';
+
+const tables = (file: string) => {
+  const db = new Database(file, { readonly: true });
+  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+  const version = db.pragma('user_version', { simple: true });
+  db.close();
+  return { names, version };
+};
+
+describe('schema migrations', () => {
+  it('numbers migrations 1, 2, … without gaps', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    expect(SCHEMA_VERSION).toBe(migrations.length);
+  });
+
+  it('opens a store left at version 1 (before the registry), keeps its runs and migrates it', async () => {
+    const storeDir = path.join(tempDir(), '.kiln');
+    const old = openTracking(storeDir, { schemaVersion: 1 });
+    const run = await old.runs.createRun(newRun({ params: { seed: 7 } }));
+    await old.runs.logMetrics(run.id, { accuracy: 0.9 });
+    await old.runs.finishRun(run.id, { status: 'FINISHED' });
+    old.close();
+    const before = tables(path.join(storeDir, 'kiln.db'));
+    expect(before.version).toBe(1);
+    expect(before.names).not.toContain('model_versions');
+
+    const t = track(openTracking(storeDir));
+    const after = tables(path.join(storeDir, 'kiln.db'));
+    expect(after.version).toBe(SCHEMA_VERSION);
+    expect(after.names).toEqual(expect.arrayContaining(['registered_models', 'model_versions', 'model_aliases', 'model_alias_history']));
+    const rec = await t.runs.getRun(run.id);
+    expect(rec.params).toEqual({ seed: 7 });
+    expect(rec.metrics.accuracy.value).toBe(0.9);
+    const v = await t.registry.registerVersion({ model: 'spam-filter', artifactPath: 'dist/a', artifactSha256: 'e'.repeat(64), runId: run.id, commit: rec.git.commit });
+    expect(v.version).toBe(1);
+  });
+
+  it('refuses a store from a newer kiln (KILN4007)', async () => {
+    const storeDir = path.join(tempDir(), '.kiln');
+    track(openTracking(storeDir)).close();
+    const db = new Database(path.join(storeDir, 'kiln.db'));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const d = await diagnosticOf(() => track(openTracking(storeDir)));
+    expect(d.code).toBe('KILN4007');
+    expect(d.message).toContain(`schema version ${SCHEMA_VERSION + 1}`);
+  });
+
+  it('enforces foreign keys', async () => {
+    const storeDir = path.join(tempDir(), '.kiln');
+    const t = track(openTracking(storeDir));
+    expect(() => t.runs.database.db.prepare("INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ('nope', 'a', 1, 0, 0)").run()).toThrow(/FOREIGN KEY/);
+  });
+});
