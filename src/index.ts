@@ -1,4 +1,9 @@
-// kiln's library API.
-export { nodeContext, type NodeContext } from './runtime/context.ts';
-export type { Hooks, RunInfo, RunStatus } from './runtime/hooks.ts';
-export { KilnError, type Diagnostic } from './diagnostics/index.ts';
+// kiln's library API: what node code and applications import from 'kiln'.
+export { nodeContext, type NodeContext, type ProgressInfo } from './runtime/context.ts';
+export type { Hooks, RunInfo, RunStatus, NodeExecution } from './runtime/hooks.ts';
+export { KilnError, isKilnError } from './diagnostics/diagnostic.ts';
+export type { Diagnostic, SourceLocation } from './diagnostics/types.ts';
+export { loadArtifact, type LoadedArtifact, type LoadOptions } from './artifact/load.ts';
+export type { ArtifactManifest } from './artifact/manifest.ts';
+export { verifyArtifact } from './artifact/verify.ts';
+export type { Predictor, PredictorManifest } from './serve/predictor.ts';

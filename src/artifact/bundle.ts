@@ -3,9 +3,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { kilnSelf } from '../runtime/kiln-self.ts';
 
 const runtimeFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.ts');
-const kilnRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
 
@@ -25,7 +25,7 @@ export async function bundleInference(projectRoot: string, modelModule: string):
     external: EXTERNAL,
     // Packages written as CommonJS call require(); give the ES module one.
     banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);" },
-    alias: { kiln: path.join(kilnRoot, 'src', 'index.ts') },
+    plugins: [kilnSelf],
     logLevel: 'silent',
     legalComments: 'none',
     charset: 'utf8',

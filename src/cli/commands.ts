@@ -1,9 +1,16 @@
-// The list of commands, in the order `kiln --help` shows them.
+// The commands, in the order `kiln --help` shows them. Each is loaded only when it runs (or for --help), so that
+// `kiln runs list` does not pay for the TypeScript compiler and `kiln run` does not pay for the HTTP server.
 import type { CommandModule } from './main.ts';
-import { validateCommand } from './validate.ts';
-import { compileCommand } from './compile.ts';
-import { runCommand } from './run.ts';
-import { packageCommand } from './package.ts';
-import { runsCommand } from './runs.ts';
 
-export const commands: CommandModule[] = [validateCommand, compileCommand, runCommand, runsCommand, packageCommand];
+export interface CommandEntry {
+  name: string;
+  load(): Promise<CommandModule>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'validate', load: async () => (await import('./validate.ts')).validateCommand },
+  { name: 'compile', load: async () => (await import('./compile.ts')).compileCommand },
+  { name: 'run', load: async () => (await import('./run.ts')).runCommand },
+  { name: 'runs', load: async () => (await import('./runs.ts')).runsCommand },
+  { name: 'package', load: async () => (await import('./package.ts')).packageCommand },
+];

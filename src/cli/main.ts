@@ -26,7 +26,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const c of commands) c.register(program, io, setExit);
+  // Load only the command being run; --help (and anything unrecognised) gets all of them.
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = commands.filter((c) => c.name === first);
+  const versionOnly = argv.slice(2).length === 1 && (argv[2] === '--version' || argv[2] === '-V');
+  for (const c of versionOnly ? [] : wanted.length ? wanted : commands) (await c.load()).register(program, io, setExit);
   try {
     await program.parseAsync(argv);
     return await pending;

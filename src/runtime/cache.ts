@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { kilnSelf } from './kiln-self.ts';
 import type { NodeIR } from '../ir/types.ts';
 import type { RunStore } from '../tracking/store.ts';
 import { hashTree, type ObjectStore } from '../tracking/objects.ts';
@@ -16,25 +16,12 @@ import { MetricsDataset } from './datasets/metrics.ts';
 import type { DatasetLocation } from './datasets/location.ts';
 import type { CachedExecution, ContentTracker, Snapshot } from './tracker.ts';
 
-const kilnRoot = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
-
 /** Where a file dataset keeps its saved state (load side) and where a restore must write (save side). */
 function storageOf(dataset: Dataset<unknown>): { location: DatasetLocation } | null {
   if (dataset instanceof FileDataset) return { location: dataset.location };
   if (dataset instanceof MetricsDataset && dataset.location) return { location: dataset.location };
   return null;
 }
-
-/** Imports of kiln itself resolve to kiln's sources, so that a change in kiln's helpers changes the fingerprint. */
-const kilnSelf: Plugin = {
-  name: 'kiln-self',
-  setup(b) {
-    b.onResolve({ filter: /^kiln(\/.*)?$/ }, (args) => {
-      const sub = args.path === 'kiln' ? 'index' : args.path.slice('kiln/'.length);
-      return { path: path.join(kilnRoot, 'src', sub === 'index' ? 'index.ts' : `${sub}/index.ts`) };
-    });
-  },
-};
 
 export class ObjectStoreTracker implements ContentTracker {
   private readonly codeHashes = new Map<string, Promise<string>>();
