@@ -12,6 +12,8 @@ export interface ProjectHost {
   fileSize(relPath: string): Promise<number | undefined>;
   /** All files under a folder, recursively, as project-relative paths, sorted. */
   listFiles(relDir: string): Promise<string[]>;
+  /** The nearest package.json at or above the root, with its "type" (Node decides ES module or CommonJS by it). */
+  packageJson?(): Promise<{ path: string; type: string | null } | null>;
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.kiln']);
@@ -34,6 +36,18 @@ export function fsHost(root: string): ProjectHost {
         return st.isFile() ? st.size : undefined;
       } catch {
         return undefined;
+      }
+    },
+    async packageJson() {
+      for (let dir = root; ; dir = path.dirname(dir)) {
+        const file = path.join(dir, 'package.json');
+        try {
+          const json = JSON.parse(await fs.readFile(file, 'utf8')) as { type?: unknown };
+          return { path: file, type: typeof json.type === 'string' ? json.type : null };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { path: file, type: null };
+        }
+        if (path.dirname(dir) === dir) return null;
       }
     },
     async listFiles(relDir) {

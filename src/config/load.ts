@@ -71,6 +71,12 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   const raw = projectFile.value as RawProject;
   const hookLocations = (raw.hooks ?? []).map((_, i) => locate(projectFile, `/hooks/${i}`));
   out.settings = normalizeProject(raw, host.root, locate(projectFile, ''), hookLocations);
+  if (host.packageJson) {
+    const pkg = await host.packageJson();
+    if (!pkg || pkg.type !== 'module') {
+      out.diagnostics.push(diag('KILN1015', { reason: pkg ? `${pkg.path} does not say "type": "module"` : 'there is no package.json at or above the project root', file: pkg ? pkg.path : 'package.json' }, locate(projectFile, '')));
+    }
+  }
 
   const files = await host.listFiles(out.settings.pipelinesDir === '.' ? '' : out.settings.pipelinesDir);
   if (files.length === 0) {

@@ -15,5 +15,6 @@ export const configCodes = {
   KILN1011: { severity: 'error', message: '{what} not found: {path}', hint: '{fix}' },
   KILN1012: { severity: 'error', message: "record schema '{path}' of dataset '{dataset}' cannot be used: {reason}", hint: 'Point `schema:` at a JSON Schema file (draft 2020-12 or 07) inside the project.' },
   KILN1013: { severity: 'error', message: "path '{path}' escapes the project root", hint: 'Paths are resolved from the project root and must stay inside it; use a relative path, or allow the location in kiln.yaml under `paths.allow`.' },
+  KILN1015: { severity: 'error', message: 'the project is not an ES module package: {reason}', hint: 'kiln compiles pipelines to ES modules and runs node code as ES modules; add "type": "module" to {file} (or create a package.json with it at the project root).' },
   KILN1014: { severity: 'error', message: "pipeline '{name}' is declared twice", hint: 'Pipeline names are unique within a project; the other declaration is in {other}.' },
 } satisfies Record<string, CodeDefinition>;
