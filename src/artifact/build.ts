@@ -1,7 +1,7 @@
 // Building an inference artifact from a finished training run: the bundled inference code, the fitted state the run
 // used, parity records (the evaluation inputs and the outputs training computed for them), and a manifest with the
 // sha256 of every file. The build ends with a parity check in a fresh process.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -20,12 +20,55 @@ import { bundleInference } from './bundle.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
-import { hashArtifactFiles } from './verify.ts';
+import { hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
 
 export interface BuiltArtifact {
   dir: string;
   manifest: ArtifactManifest;
-  parity: ParityResult;
+  /** verifiedBy: the run whose artifact was checked in a fresh process (this one, or an identical earlier one). */
+  parity: ParityResult & { verifiedBy: string };
+}
+
+/** Everything the parity verdict depends on: kiln, backend, wiring, node code (fingerprints), fitted state, records. */
+interface ArtifactIdentity {
+  kiln_version: string;
+  backend: string | null;
+  generated_sha256: string;
+  nodes: string[];
+  fitted: string[];
+  parity: string;
+}
+
+function identityOf(m: ArtifactManifest): ArtifactIdentity {
+  return {
+    kiln_version: m.kiln_version,
+    backend: m.backend.name,
+    generated_sha256: m.generated_sha256,
+    nodes: m.nodes.map((n) => `${n.name}:${n.fingerprint}`),
+    fitted: Object.entries(m.fitted_state).map(([k, v]) => `${k}:${v.sha256}`).sort(),
+    parity: m.files[m.parity.file] ?? '',
+  };
+}
+
+/** An intact artifact of an earlier run with the same identity, whose code can be reused and parity verdict inherited. */
+async function findIdenticalArtifact(modelDir: string, want: ArtifactIdentity): Promise<{ dir: string; manifest: ArtifactManifest } | null> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(modelDir)).filter((n) => !n.startsWith('.')).sort().reverse();
+  } catch {
+    return null;
+  }
+  const key = JSON.stringify(want);
+  for (const name of names.slice(0, 50)) {
+    const dir = path.join(modelDir, name);
+    try {
+      if (JSON.stringify(identityOf(await readManifest(dir))) !== key) continue;
+      return { dir, manifest: await verifyArtifact(dir) };
+    } catch {
+      // Not an intact artifact: never reuse it.
+    }
+  }
+  return null;
 }
 
 export function artifactDir(ir: ProjectIR, model: string, runId: string): string {
@@ -93,6 +136,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
   const building = path.join(path.dirname(finalDir), `.${id}.building-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(building, { recursive: true });
   await fs.mkdir(scratch, { recursive: true });
+  let reused: { dir: string; manifest: ArtifactManifest } | null = null;
   try {
     // Fitted state: exactly what the inference path read in this run (by content hash), from the object store or,
     // when the run only read it, from its catalog location if the content is still the same.
@@ -127,7 +171,19 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const parityText = inputs.map((r, i) => JSON.stringify({ input: projectRecord(r, model.inputSchemaJson!), output: outputs[i] })).join('\n') + (inputs.length ? '\n' : '');
     await fs.writeFile(path.join(building, PARITY_FILE), parityText);
 
-    await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name))));
+    const generatedFile = path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name));
+    const generatedSha = createHash('sha256').update(await fs.readFile(generatedFile)).digest('hex');
+    const identity: ArtifactIdentity = {
+      kiln_version: kilnVersion,
+      backend: run.backend,
+      generated_sha256: generatedSha,
+      nodes: nodes.map((n) => `${n.name}:${n.ex.fingerprint}`),
+      fitted: Object.entries(fitted).map(([k, v]) => `${k}:${v.sha256}`).sort(),
+      parity: createHash('sha256').update(parityText).digest('hex'),
+    };
+    reused = await findIdenticalArtifact(path.dirname(finalDir), identity);
+    if (reused) await fs.copyFile(path.join(reused.dir, ENTRY_FILE), path.join(building, ENTRY_FILE));
+    else await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, generatedFile));
 
     const params = unflatten(run.params);
     const inferenceParameters: Record<string, unknown> = {};
@@ -150,7 +206,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       nodes: nodes.map((n) => ({ name: n.name, fingerprint: n.ex.fingerprint })),
       fitted_state: fitted,
       entry: ENTRY_FILE,
-      parity: { file: PARITY_FILE, records: inputs.length },
+      parity: { file: PARITY_FILE, records: inputs.length, verified_by: reused ? reused.manifest.parity.verified_by : id },
+      generated_sha256: generatedSha,
       files: await hashArtifactFiles(building),
     };
     await fs.writeFile(path.join(building, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
@@ -164,7 +221,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     await fs.rm(scratch, { recursive: true, force: true });
   }
   try {
-    const parity = await checkParity(finalDir, run.backend);
+    // An artifact identical in everything parity depends on already passed it in a fresh process: no need to again.
+    const parity = reused ? { records: reused.manifest.parity.records, backend: run.backend, ms: 0, verifiedBy: reused.manifest.parity.verified_by } : { ...(await checkParity(finalDir, run.backend)), verifiedBy: id };
     await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
     await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
     const manifest = JSON.parse(await fs.readFile(path.join(finalDir, MANIFEST_FILE), 'utf8')) as ArtifactManifest;

@@ -10,7 +10,8 @@ import type { Tracking } from '../tracking/index.ts';
 
 export function describeArtifact(io: Io, root: string, a: BuiltArtifact): string {
   const rel = path.relative(io.cwd, a.dir) || '.';
-  return `artifact ${a.manifest.model} from run ${a.manifest.run_id}: ${rel.startsWith('..') ? a.dir : rel}\n  parity: ${a.parity.records} record(s) identical to training on ${a.parity.backend ?? 'no TensorFlow.js backend'} (checked in a fresh process, ${(a.parity.ms / 1000).toFixed(1)}s)\n`;
+  const how = a.parity.verifiedBy === a.manifest.run_id ? `checked in a fresh process, ${(a.parity.ms / 1000).toFixed(1)}s` : `same code, fitted state and records as the artifact of run ${a.parity.verifiedBy}, which was checked in a fresh process`;
+  return `artifact ${a.manifest.model} from run ${a.manifest.run_id}: ${rel.startsWith('..') ? a.dir : rel}\n  parity: ${a.parity.records} record(s) identical to training on ${a.parity.backend ?? 'no TensorFlow.js backend'} (${how})\n`;
 }
 
 export async function packageRun(ir: ProjectIR, tracking: Tracking, runId: string): Promise<BuiltArtifact> {

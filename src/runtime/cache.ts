@@ -6,6 +6,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { build } from 'esbuild';
 import { kilnSelf } from './kiln-self.ts';
+import { writeFileAtomic } from './atomic.ts';
 import type { NodeIR } from '../ir/types.ts';
 import type { RunStore } from '../tracking/store.ts';
 import { hashTree, type ObjectStore } from '../tracking/objects.ts';
@@ -23,15 +24,47 @@ function storageOf(dataset: Dataset<unknown>): { location: DatasetLocation } | n
   return null;
 }
 
+interface FileState {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  hash: string;
+}
+
 export class ObjectStoreTracker implements ContentTracker {
   private readonly codeHashes = new Map<string, Promise<string>>();
-  private readonly fileHashes = new Map<string, { size: number; mtimeMs: number; ino: number; hash: string }>();
+  private fileHashes: Map<string, FileState> | null = null;
+  private dirty = false;
 
+  /** `stateFile` keeps file hashes between runs (DVC's state): an unchanged large input is not read again. */
   constructor(
     private readonly root: string,
     private readonly runs: RunStore,
     private readonly objects: ObjectStore,
+    private readonly stateFile: string | null = null,
   ) {}
+
+  private async state(): Promise<Map<string, FileState>> {
+    if (!this.fileHashes) {
+      this.fileHashes = new Map();
+      if (this.stateFile) {
+        try {
+          for (const [k, v] of Object.entries(JSON.parse(await fs.readFile(this.stateFile, 'utf8')) as Record<string, FileState>)) this.fileHashes.set(k, v);
+        } catch {
+          // No state yet, or an unreadable one: hashes are recomputed.
+        }
+      }
+    }
+    return this.fileHashes;
+  }
+
+  /** Saves the file-hash state for the next run. */
+  async flush(): Promise<void> {
+    if (!this.stateFile || !this.dirty || !this.fileHashes) return;
+    await fs.mkdir(path.dirname(this.stateFile), { recursive: true });
+    await writeFileAtomic(this.stateFile, JSON.stringify(Object.fromEntries(this.fileHashes)));
+    this.dirty = false;
+  }
 
   codeHash(node: NodeIR): Promise<string> {
     let h = this.codeHashes.get(node.func.module);
@@ -45,10 +78,12 @@ export class ObjectStoreTracker implements ContentTracker {
   /** sha256 of a file, remembered by (size, mtime, inode) like DVC's state so unchanged large inputs are not re-read. */
   private async hashFile(file: string): Promise<string> {
     const st = await fs.stat(file);
-    const known = this.fileHashes.get(file);
+    const state = await this.state();
+    const known = state.get(file);
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return known.hash;
     const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
-    this.fileHashes.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash });
+    state.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash });
+    this.dirty = true;
     return hash;
   }
 
@@ -58,8 +93,10 @@ export class ObjectStoreTracker implements ContentTracker {
     const p = await storage.location.loadPath();
     if (p === null) return null;
     if (!storage.location.folder) {
-      if (!store) return { hash: await this.hashFile(p), ref: null };
-      const hash = await this.objects.putFile(p);
+      const hash = await this.hashFile(p);
+      // An object already stored under that hash is not copied again.
+      if (!store) return { hash, ref: null };
+      if (!(await this.objects.has(hash))) await this.objects.putFile(p);
       return { hash, ref: hash };
     }
     if (store) {
@@ -87,7 +124,7 @@ export class ObjectStoreTracker implements ContentTracker {
     if (!hit) return null;
     const outputs: Record<string, Snapshot> = {};
     for (const [name, o] of Object.entries(hit.outputs)) outputs[name] = { hash: o.sha256, ref: o.object };
-    return { fingerprint, outputs };
+    return { fingerprint, runId: hit.runId, outputs };
   }
 
   async restoreFiles(dataset: Dataset<unknown>, snapshot: Snapshot): Promise<void> {

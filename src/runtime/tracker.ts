@@ -12,6 +12,8 @@ export interface Snapshot {
 
 export interface CachedExecution {
   fingerprint: string;
+  /** The run whose execution is reused. */
+  runId: string;
   /** dataset → snapshot of each output, as the earlier execution wrote it. */
   outputs: Record<string, Snapshot>;
 }

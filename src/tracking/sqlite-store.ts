@@ -243,6 +243,13 @@ export class SqliteRunStore implements RunStore {
     return null;
   }
 
+  async setBackend(runId: string, backend: string | null, tfjs: string | null): Promise<void> {
+    this.database.write(() => {
+      this.assertRunning(runId, 'record its backend');
+      this.db.prepare('UPDATE runs SET backend = ?, tfjs_version = ? WHERE id = ?').run(backend, tfjs, runId);
+    });
+  }
+
   async finishRun(runId: string, outcome: FinishRun): Promise<void> {
     if (!['FINISHED', 'FAILED', 'KILLED'].includes(outcome.status)) throw new Error(`finishRun: '${outcome.status}' is not a final status`);
     const end = outcome.endTime ?? Date.now();

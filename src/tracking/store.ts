@@ -166,6 +166,8 @@ export interface RunStore {
   /** The newest successful execution of `node` with `fingerprint` whose output snapshots all still exist, or null. */
   findCachedExecution(node: string, fingerprint: string): Promise<CachedExecution | null>;
 
+  /** Records the TensorFlow.js backend (and tfjs version) once the run knows it: backends are set up only when a node needs one. */
+  setBackend(runId: string, backend: string | null, tfjs: string | null): Promise<void>;
   /** Ends a RUNNING run; node executions still RUNNING end with it (FAILED, or KILLED for a killed run). */
   finishRun(runId: string, outcome: FinishRun): Promise<void>;
   /** Marks KILLED every RUNNING run of this host whose process is gone; returns their ids. Done on open too. */
