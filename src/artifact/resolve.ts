@@ -7,14 +7,22 @@ import { MANIFEST_FILE } from './manifest.ts';
 
 const MODEL_REF = /^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9_-]+$/;
 
-export async function resolveArtifact(ref: string, projectRoot: string, storeDir = '.kiln'): Promise<{ dir: string; version?: number; model?: string }> {
+/** The store folder kiln.yaml names (`store:`), so that registry references work whatever the project chose. */
+async function projectStoreDir(projectRoot: string): Promise<string> {
+  const { fsHost } = await import('../config/host.ts');
+  const { loadProject } = await import('../config/load.ts');
+  return (await loadProject(fsHost(path.resolve(projectRoot)))).settings?.storeDir ?? '.kiln';
+}
+
+/** A registered version's artifact path is relative to the project root (as `kiln publish` records it) or absolute. */
+export async function resolveArtifact(ref: string, projectRoot: string, storeDir?: string): Promise<{ dir: string; version?: number; model?: string }> {
   const asPath = path.resolve(projectRoot, ref);
   if (fs.existsSync(path.join(asPath, MANIFEST_FILE))) return { dir: asPath };
   if (!MODEL_REF.test(ref)) {
     throw new KilnError(diag('KILN6009', { ref, reason: fs.existsSync(asPath) ? `${asPath} has no ${MANIFEST_FILE}` : 'no such folder, and it is not a model reference', fix: 'Give an artifact folder (.kiln/artifacts/<model>/<run-id>) or a registry reference <model>@<alias> or <model>@v<version>.' }));
   }
   const { openTracking, storeExists } = await import('../tracking/index.ts');
-  const store = path.join(projectRoot, storeDir);
+  const store = path.resolve(projectRoot, storeDir ?? (await projectStoreDir(projectRoot)));
   if (!storeExists(store)) throw new KilnError(diag('KILN6009', { ref, reason: `the project at ${projectRoot} has no run store yet`, fix: 'Run and publish the model first (kiln run, kiln publish), or pass --project.' }));
   const tracking = openTracking(store);
   try {

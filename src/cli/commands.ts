@@ -13,4 +13,11 @@ export const commands: CommandEntry[] = [
   { name: 'run', load: async () => (await import('./run.ts')).runCommand },
   { name: 'runs', load: async () => (await import('./runs.ts')).runsCommand },
   { name: 'package', load: async () => (await import('./package.ts')).packageCommand },
+  { name: 'predict', load: async () => (await import('./predict.ts')).predictCommand },
+  { name: 'serve', load: async () => (await import('./serve.ts')).serveCommand },
+  { name: 'plan', load: async () => (await import('./plan.ts')).planCommand },
+  { name: 'report', load: async () => (await import('./report.ts')).reportCommand },
+  { name: 'publish', load: async () => (await import('./publish.ts')).publishCommand },
+  { name: 'registry', load: async () => (await import('./registry.ts')).registryCommand },
+  { name: 'init', load: async () => (await import('./init.ts')).initCommand },
 ];

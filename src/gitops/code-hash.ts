@@ -1,0 +1,119 @@
+// The code hash of a node module at a revision: the module and the project files it imports, bundled by esbuild
+// from a file source (a commit's tree, or the working tree) and hashed. Both sides of a plan are bundled the same
+// way, through the same plugin, so equal code gives equal bundles whichever side it was read from.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Loader, type Plugin } from 'esbuild';
+import type { GitTree, Repository } from './git-host.ts';
+import { repoPath } from './git-host.ts';
+
+/** Read access to files by repository-relative path. */
+export interface FileSource {
+  read(repoRel: string): Promise<Uint8Array | undefined>;
+}
+
+export function treeSource(tree: GitTree): FileSource {
+  return { read: (p) => tree.read(p) };
+}
+
+export function directorySource(dir: string): FileSource {
+  return {
+    async read(rel) {
+      try {
+        const abs = path.join(dir, ...rel.split('/'));
+        if (!(await fs.stat(abs)).isFile()) return undefined;
+        return await fs.readFile(abs);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The folder of the running kiln (package.json, src/): `kiln` imports in node code resolve to its sources. */
+const kilnRoot = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+
+const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' };
+const SUFFIXES = ['', '.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '.json', '/index.ts', '/index.tsx', '/index.js', '/index.mjs'];
+
+function candidates(target: string): string[] {
+  const out = SUFFIXES.map((s) => target + s);
+  // TypeScript's habit: import './x.js' meaning ./x.ts.
+  const swapped = /\.(m|c)?js$/.exec(target);
+  if (swapped) out.unshift(target.slice(0, -swapped[0].length) + `.${swapped[1] ?? ''}ts`, target.slice(0, -swapped[0].length) + '.tsx');
+  return out;
+}
+
+export type CodeHash = { hash: string } | { error: string };
+
+/**
+ * Hashes node modules of one side of a plan. `source` reads the repository's files at that side. Imports of kiln
+ * resolve to kiln's sources: read from the same side when the repository is kiln itself (the flagship), else from
+ * the running kiln (the same for both sides, as at run time).
+ */
+export class CodeHasher {
+  private readonly hashes = new Map<string, Promise<CodeHash>>();
+  private readonly kilnInRepo: string | null;
+  private readonly kilnFiles = directorySource(kilnRoot);
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly source: FileSource,
+  ) {
+    const rel = path.relative(repo.dir, kilnRoot);
+    this.kilnInRepo = rel.startsWith('..') || path.isAbsolute(rel) ? null : rel.split(path.sep).join('/');
+  }
+
+  /** The hash of a project-relative node module, or why it could not be bundled. */
+  hash(module: string): Promise<CodeHash> {
+    let h = this.hashes.get(module);
+    if (!h) {
+      h = this.bundle(repoPath(this.repo, module));
+      this.hashes.set(module, h);
+    }
+    return h;
+  }
+
+  private reader(namespace: string): FileSource {
+    return namespace === 'kiln' ? this.kilnFiles : this.source;
+  }
+
+  private async bundle(entry: string): Promise<CodeHash> {
+    const self = this;
+    const plugin: Plugin = {
+      name: 'kiln-revision',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.kind === 'entry-point') return { path: path.posix.normalize(args.path), namespace: 'repo' };
+          const spec = args.path;
+          if (/^kiln(\/.*)?$/.test(spec)) {
+            const sub = spec === 'kiln' ? 'index.ts' : `${spec.slice('kiln/'.length)}/index.ts`;
+            return self.kilnInRepo !== null ? { path: path.posix.join(self.kilnInRepo, 'src', sub), namespace: 'repo' } : { path: `src/${sub}`, namespace: 'kiln' };
+          }
+          if (!/^\.\.?(\/|$)/.test(spec) || (args.namespace !== 'repo' && args.namespace !== 'kiln')) return { path: spec, external: true };
+          const target = path.posix.normalize(path.posix.join(path.posix.dirname(args.importer), spec));
+          if (target.startsWith('../')) return { path: spec, external: true };
+          const from = self.reader(args.namespace);
+          for (const c of candidates(target)) if ((await from.read(c)) !== undefined) return { path: c, namespace: args.namespace };
+          return { path: spec, external: true };
+        });
+        b.onLoad({ filter: /.*/ }, async (args) => {
+          const bytes = await self.reader(args.namespace).read(args.path);
+          if (bytes === undefined) return { errors: [{ text: `${args.path} does not exist at this revision` }] };
+          return { contents: bytes, loader: LOADERS[path.posix.extname(args.path)] ?? 'text' };
+        });
+      },
+    };
+    try {
+      const result = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', plugins: [plugin], logLevel: 'silent', legalComments: 'none', target: 'node20', outdir: 'out' });
+      const h = createHash('sha256');
+      for (const f of result.outputFiles) h.update(f.contents);
+      return { hash: h.digest('hex') };
+    } catch (e) {
+      const errors = (e as { errors?: Array<{ text: string }> }).errors;
+      return { error: errors?.length ? errors.map((x) => x.text).join('; ') : (e as Error).message };
+    }
+  }
+}
