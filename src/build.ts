@@ -12,17 +12,27 @@ import type { ProjectHost } from './config/host.ts';
 
 export interface BuildResult extends AnalyzedProject {
   output: CompileOutput | null;
+  /** Project source files the type-check read (empty when it did not run). */
+  projectFiles: string[];
 }
 
 export async function buildProject(hostOrRoot: ProjectHost | string, opts: { typecheck: boolean | 'cached' }): Promise<BuildResult> {
   const analyzed = await analyzeProject(hostOrRoot);
-  if (!analyzed.ok || !analyzed.ir) return { ...analyzed, output: null };
+  if (!analyzed.ok || !analyzed.ir) return { ...analyzed, output: null, projectFiles: [] };
   const output = await compile(analyzed.ir);
   const diagnostics: Diagnostic[] = [...analyzed.diagnostics, ...output.diagnostics];
-  if (opts.typecheck === 'cached' && !hasErrors(diagnostics)) diagnostics.push(...(await cachedTypecheck(analyzed.ir, output)).diagnostics);
-  else if (opts.typecheck && !hasErrors(diagnostics)) diagnostics.push(...typecheck(analyzed.ir, output).diagnostics);
+  let projectFiles: string[] = [];
+  if (opts.typecheck === 'cached' && !hasErrors(diagnostics)) {
+    const checked = await cachedTypecheck(analyzed.ir, output);
+    diagnostics.push(...checked.diagnostics);
+    projectFiles = checked.projectFiles;
+  } else if (opts.typecheck && !hasErrors(diagnostics)) {
+    const checked = typecheck(analyzed.ir, output);
+    diagnostics.push(...checked.diagnostics);
+    projectFiles = checked.projectFiles;
+  }
   const sorted = sortDiagnostics(diagnostics);
-  return { ...analyzed, diagnostics: sorted, ok: !hasErrors(sorted), output };
+  return { ...analyzed, diagnostics: sorted, ok: !hasErrors(sorted), output, projectFiles };
 }
 
 /** Files kiln generated earlier that the current declarations no longer produce. */

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fsHost, type ProjectHost } from './config/host.ts';
 import { loadProject, type LoadedProject } from './config/load.ts';
 import { resolveProject } from './ir/resolve.ts';
-import { checkProject } from './check/index.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
 import type { ProjectIR } from './ir/types.ts';
@@ -16,7 +15,8 @@ export interface AnalyzedProject {
   ok: boolean;
 }
 
-export async function analyzeProject(hostOrRoot: ProjectHost | string): Promise<AnalyzedProject> {
+/** `checks: false` resolves the IR without the semantic checks (a caller that has their verdict cached). */
+export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { checks?: boolean } = {}): Promise<AnalyzedProject> {
   const host = typeof hostOrRoot === 'string' ? fsHost(path.resolve(hostOrRoot)) : hostOrRoot;
   const loaded = await loadProject(host);
   const diagnostics = [...loaded.diagnostics];
@@ -26,7 +26,11 @@ export async function analyzeProject(hostOrRoot: ProjectHost | string): Promise<
     const resolved = resolveProject(loaded);
     diagnostics.push(...resolved.diagnostics);
     ir = resolved.ir;
-    if (ir) diagnostics.push(...checkProject(ir, loaded.sources, resolved.cyclic));
+    if (ir && opts.checks !== false) {
+      // Loaded on demand: the checks parse node modules with the TypeScript compiler, which is slow to import.
+      const { checkProject } = await import('./check/index.ts');
+      diagnostics.push(...checkProject(ir, loaded.sources, resolved.cyclic));
+    }
   }
   const sorted = sortDiagnostics(dedupe(diagnostics));
   return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted) };

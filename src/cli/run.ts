@@ -45,8 +45,11 @@ export function addFilterOptions(cmd: Command): Command {
 export async function runCommandAction(io: Io, pipelineName: string | undefined, flags: RunFlags, argv: string[]): Promise<number> {
   const root = path.resolve(io.cwd, flags.project);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  // The first SIGINT or SIGTERM stops the run after the running nodes (which see it on their context's signal) and
+  // records it as KILLED; a second one gets Node's default and ends the process at once.
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const concurrency = flags.parallel === undefined || flags.parallel === false ? 1 : flags.parallel === true ? Math.max(2, os.availableParallelism()) : Math.max(1, Number(flags.parallel) || 1);
   const req: RunRequest = {
     root,
@@ -65,16 +68,10 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
   try {
     const prepared = await prepareRun(req);
     if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
-    let backend: string | null = null;
-    if (usesTensorflow(prepared)) {
-      const { selectBackend } = await import('../ml/backend.ts');
-      const sel = await selectBackend((flags.backend ?? prepared.ir.settings.backend) as Parameters<typeof selectBackend>[0]);
-      backend = sel.name;
-      io.err(`backend: ${sel.name}${sel.skipped.length ? ` (skipped ${sel.skipped.map((s) => s.reason).join('; ')})` : ''}\n`);
-    }
-    const tracked = flags.track ? await startTracking(prepared, req, backend, io) : null;
+    const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
+    const tracked = flags.track ? await startTracking(prepared, req, io) : null;
     try {
-      return await runTracked(io, root, prepared, req, flags, backend, tracked);
+      return await runTracked(io, root, prepared, req, flags, backendRequest, tracked);
     } finally {
       tracked?.close();
     }
@@ -83,6 +80,7 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
     return handleFailure(io, e);
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -94,13 +92,32 @@ function formatMetrics(metrics: Record<string, number>): string {
 
 type Tracked = Awaited<ReturnType<typeof startTracking>>;
 
-async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backend: string | null, tracked: Tracked | null): Promise<number> {
+/** Sets up the TensorFlow.js backend: only when a node actually executes, so a run that skips every node never loads it. */
+async function setUpBackend(io: Io, request: string, tracked: Tracked | null): Promise<string> {
+  const { selectBackend } = await import('../ml/backend.ts');
+  const sel = await selectBackend(request as Parameters<typeof selectBackend>[0]);
+  io.err(`backend: ${sel.name}${sel.skipped.length ? ` (skipped ${sel.skipped.map((s) => s.reason).join('; ')})` : ''}\n`);
+  await tracked?.recorder.setBackend(sel.name, sel.tf.version.tfjs);
+  return sel.name;
+}
+
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, tracked: Tracked | null): Promise<number> {
   const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
   const metrics: Record<string, number> = {};
+  let backend: string | null = null;
   let result;
   try {
     result = await executeRun(prepared, req, {
-      backend,
+      backend: null,
+      ...(backendRequest
+        ? {
+            fingerprintSalt: `backend:${backendRequest}`,
+            beforeExecution: async (run) => {
+              backend = await setUpBackend(io, backendRequest, tracked);
+              run.backend = backend;
+            },
+          }
+        : {}),
       ...(tracked ? { runId: tracked.recorder.runId, hooks: [tracked.recorder.hooks], tracker: tracked.tracker } : {}),
       onMetrics: (who, m, step) => {
         // Datasets report under their own name; nodes under theirs.
@@ -113,7 +130,14 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     await tracked?.recorder.finish('FAILED', e instanceof Error ? e.message : String(e));
     throw e;
   }
+  if (tracked && backendRequest && backend === null) {
+    // Every node was restored from the cache: the run's outputs are those of the runs that computed them.
+    const from = result.executions.find((x) => x.reusedFrom)?.reusedFrom;
+    const earlier = from ? await tracked.tracking.runs.getRun(from) : null;
+    if (earlier?.backend) await tracked.recorder.setBackend(earlier.backend, earlier.versions.tfjs);
+  }
   await tracked?.recorder.finish(result.status, result.diagnostics[0]?.message);
+  await tracked?.tracker.flush();
   if (result.status !== 'FINISHED') return report(io, result.diagnostics, { sources: prepared.sources, root }) || EXIT_USER;
   const model = prepared.pipeline.model;
   if (model && tracked && flags.package) {
@@ -132,7 +156,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   return EXIT_OK;
 }
 
-async function startTracking(prepared: PreparedRun, req: RunRequest, backend: string | null, io: Io) {
+async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io) {
   const { openTracking, gitStamp } = await import('../tracking/index.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
@@ -140,17 +164,15 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, backend: st
   const tracking = openTracking(storeDir);
   const { stamp, diagnostics } = await gitStamp(req.root, { exclude: [storeDir] });
   if (diagnostics.length) report(io, diagnostics, { root: req.root });
-  let tfjs: string | null = null;
-  if (backend) tfjs = ((await import('@tensorflow/tfjs')) as { version: { tfjs: string } }).version.tfjs;
   const recorder = await RunRecorder.start(tracking.runs, {
     pipeline: prepared.pipeline.name,
     command: req.command,
     git: stamp,
-    versions: { kiln: kilnVersion, node: process.versions.node, tfjs },
-    backend,
+    versions: { kiln: kilnVersion, node: process.versions.node, tfjs: null },
+    backend: null,
     params: prepared.params.values,
   });
-  const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects);
+  const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
   return { tracking, recorder, tracker, close: () => tracking.close() };
 }
 

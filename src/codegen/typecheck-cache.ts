@@ -33,7 +33,7 @@ async function keyOf(root: string, output: CompileOutput, files: string[]): Prom
 }
 
 /** Type-checks, or returns the result of an identical earlier check. */
-export async function cachedTypecheck(ir: ProjectIR, output: CompileOutput): Promise<{ diagnostics: Diagnostic[]; cached: boolean }> {
+export async function cachedTypecheck(ir: ProjectIR, output: CompileOutput): Promise<{ diagnostics: Diagnostic[]; cached: boolean; projectFiles: string[] }> {
   const root = ir.settings.root;
   const file = path.join(root, ir.settings.storeDir, 'cache', 'typecheck.json');
   let entry: CacheEntry | null = null;
@@ -42,7 +42,7 @@ export async function cachedTypecheck(ir: ProjectIR, output: CompileOutput): Pro
   } catch {
     entry = null;
   }
-  if (entry && (await keyOf(root, output, entry.files)) === entry.key) return { diagnostics: entry.diagnostics, cached: true };
+  if (entry && (await keyOf(root, output, entry.files)) === entry.key) return { diagnostics: entry.diagnostics, cached: true, projectFiles: entry.files };
   const result = typecheck(ir, output);
   const next: CacheEntry = { key: await keyOf(root, output, result.projectFiles), files: result.projectFiles, diagnostics: result.diagnostics };
   try {
@@ -51,5 +51,5 @@ export async function cachedTypecheck(ir: ProjectIR, output: CompileOutput): Pro
   } catch {
     // A read-only store only costs the next run a type-check.
   }
-  return { diagnostics: result.diagnostics, cached: false };
+  return { diagnostics: result.diagnostics, cached: false, projectFiles: result.projectFiles };
 }

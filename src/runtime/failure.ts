@@ -7,7 +7,8 @@ const kilnBin = path.join(path.dirname(kilnSrc), 'bin');
 
 function isInternalFrame(line: string, generatedDir?: string): boolean {
   return (
-    line.includes('node:internal') ||
+    // Node's own modules (node:internal/…, and node:async_hooks where the runner sets the node context).
+    /[( ]node:/.test(line) ||
     line.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`) ||
     line.includes(kilnSrc + path.sep) ||
     line.includes(kilnBin + path.sep) ||

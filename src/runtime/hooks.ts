@@ -25,6 +25,8 @@ export interface NodeExecution {
   /** Hash of the node's code, the parameters it reads and the content of its inputs; null when the run does not track content. */
   fingerprint: string | null;
   cacheHit: boolean;
+  /** For a cache hit, the run whose execution was reused. */
+  reusedFrom?: string;
   /** dataset → sha256 of its content, for datasets read (parameters excluded). */
   inputs: Record<string, string>;
   /** dataset → sha256 of its content, for datasets written. */

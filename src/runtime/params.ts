@@ -5,8 +5,11 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { parameterKeys, parameterValue } from '../ir/parameters.ts';
 import type { JsonValue } from '../ir/types.ts';
 
-/** Splits `a=1,b.c=x` (several flags allowed); a comma inside [] or {} or quotes belongs to the value. */
-export function splitOverrides(args: string[]): Array<{ key: string; value: string; arg: string }> {
+/**
+ * Splits `a=1,b.c=x` (several flags allowed); a comma inside [] or {} or quotes belongs to the value. A malformed
+ * part is pushed to `errors` (KILN3007) when given, so that every bad override is reported at once; else it throws.
+ */
+export function splitOverrides(args: string[], errors?: Diagnostic[]): Array<{ key: string; value: string; arg: string }> {
   const out: Array<{ key: string; value: string; arg: string }> = [];
   for (const arg of args) {
     let depth = 0;
@@ -29,7 +32,12 @@ export function splitOverrides(args: string[]): Array<{ key: string; value: stri
     for (const part of parts) {
       const eq = part.indexOf('=');
       const key = part.slice(0, eq).trim();
-      if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) throw new KilnError(diag('KILN3007', { arg: part }));
+      if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) {
+        const d = diag('KILN3007', { arg: part });
+        if (!errors) throw new KilnError(d);
+        errors.push(d);
+        continue;
+      }
       out.push({ key, value: part.slice(eq + 1), arg: part });
     }
   }
@@ -75,8 +83,8 @@ function setAt(tree: Record<string, JsonValue>, dotted: string, value: JsonValue
 
 /** A new parameter tree with the overrides applied; throws KilnError listing every bad override. */
 export function applyOverrides(values: Record<string, JsonValue>, args: string[]): { values: Record<string, JsonValue>; applied: Record<string, JsonValue> } {
-  const overrides = splitOverrides(args);
   const errors: Diagnostic[] = [];
+  const overrides = splitOverrides(args, errors);
   const keys = parameterKeys(values);
   let tree = values;
   const applied: Record<string, JsonValue> = {};

@@ -11,7 +11,7 @@ import { datasetOf } from '../ir/resolve.ts';
 import type { JsonValue, NodeIR, ProjectIR } from '../ir/types.ts';
 import type { CompiledPipelineModule, CompiledNode } from './compiled.ts';
 import { withNodeContext, type NodeContext } from './context.ts';
-import { createDataset, type Dataset, type DatasetEnv } from './datasets/index.ts';
+import { createDataset, type Dataset, type DatasetEnv, type DatasetFactory } from './datasets/index.ts';
 import { userStack } from './failure.ts';
 import type { Hooks, NodeExecution, RunInfo, RunStatus } from './hooks.ts';
 import { silentReporter, type RunReporter } from './progress.ts';
@@ -26,6 +26,8 @@ export interface RunOptions {
   /** Parameter tree after overrides. */
   params: Record<string, JsonValue>;
   datasetEnv: DatasetEnv;
+  /** Makes the dataset for a catalog entry; `createDataset` by default (tests and embedders wrap or replace it). */
+  datasetFactory?: DatasetFactory;
   /** Versions pinned with --load-version, by dataset. */
   loadVersions?: Record<string, string>;
   run: RunInfo;
@@ -40,6 +42,10 @@ export interface RunOptions {
   /** Sinks for what nodes report through their context. */
   onMetrics?: (node: string, metrics: Record<string, number>, step?: number) => void;
   onFile?: (node: string, name: string, content: string | Uint8Array) => void;
+  /** Mixed into every fingerprint: what else decides outputs (the backend asked for, for a TensorFlow.js pipeline). */
+  fingerprintSalt?: string;
+  /** Called once, before the first node that actually executes (not restored from the cache): sets up a backend lazily. */
+  beforeExecution?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -73,13 +79,14 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   const datasets = new Map<string, Dataset<unknown>>();
   const hashes = new Map<string, string>();
   const pendingRestore = new Map<string, Snapshot>();
+  const restoring = new Map<string, Promise<void>>();
   const done = new Set<string>();
 
   const dataset = (name: string): Dataset<unknown> => {
     let d = datasets.get(name);
     if (!d) {
       const pinned = opts.loadVersions?.[name];
-      d = createDataset(datasetOf(ir, name), pinned ? { ...opts.datasetEnv, loadVersion: pinned } : opts.datasetEnv);
+      d = (opts.datasetFactory ?? createDataset)(datasetOf(ir, name), pinned ? { ...opts.datasetEnv, loadVersion: pinned } : opts.datasetEnv);
       datasets.set(name, d);
     }
     return d;
@@ -111,10 +118,15 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     if (!(await dataset(d).exists())) {
       const producer = allNodes.find((n) => n.outputs.some((o) => o.dataset === d));
       const entry = ir.datasets[d];
+      const pinned = opts.loadVersions?.[d];
       problems.push(diag('KILN3002', {
         dataset: d,
-        where: entry.path ? `${entry.type} at ${entry.path}${opts.datasetEnv.loadVersion ? '' : ''}` : `a ${entry.type} dataset, which lives only during a run`,
-        fix: producer ? `It is produced by node '${producer.name}'; run that node first (for example without --from-nodes, or with --to-outputs ${d}).` : `Put the data at ${entry.path ?? 'its path'} first; no node produces it.`,
+        where: entry.path ? `${entry.type} at ${entry.path}${pinned ? `, version ${pinned}` : ''}` : `a ${entry.type} dataset, which lives only during a run`,
+        fix: pinned
+          ? `No version '${pinned}' of '${d}' was saved; --load-version must name a version folder under ${entry.path}.`
+          : producer
+            ? `It is produced by node '${producer.name}'; run that node first (for example without --from-nodes, or with --to-outputs ${d}).`
+            : `Put the data at ${entry.path ?? 'its path'} first; no node produces it.`,
       }, reader.inputs.find((i) => i.dataset === d)?.location));
     }
   }
@@ -141,35 +153,47 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   const load = async (node: string, name: string): Promise<unknown> => {
     if (hooks.length) await call('beforeDatasetLoaded', { run: opts.run, node, dataset: name });
     const start = hooks.length ? performance.now() : 0;
+    // A skipped node's in-memory output is restored by its first reader; readers running beside it wait for that.
     const pending = pendingRestore.get(name);
     if (pending) {
       pendingRestore.delete(name);
-      await dataset(name).save(await tracker!.restoreValue(pending));
+      restoring.set(name, tracker!.restoreValue(pending).then((v) => dataset(name).save(v)));
     }
+    const restore = restoring.get(name);
+    if (restore) await restore;
     const value = await dataset(name).load();
     if (hooks.length) await call('afterDatasetLoaded', { run: opts.run, node, dataset: name, data: value, durationMs: performance.now() - start });
     return value;
   };
 
-  const inputHash = async (name: string): Promise<string> => {
+  /** The content hash of an input, or null when its content cannot be hashed (a value v8 cannot serialize). */
+  const inputHash = async (name: string): Promise<string | null> => {
     let h = hashes.get(name);
     if (h === undefined) {
       const snap = await tracker!.snapshotFiles(dataset(name), false);
-      h = snap?.hash ?? 'missing';
+      if (!snap) return null;
+      h = snap.hash;
       hashes.set(name, h);
     }
     return h;
   };
 
-  const fingerprintOf = async (n: NodeIR): Promise<{ fingerprint: string; inputs: Record<string, string> }> => {
+  /** A node's fingerprint; null when an input's content is unknown, so that the node is never skipped on a guess. */
+  const fingerprintOf = async (n: NodeIR): Promise<{ fingerprint: string | null; inputs: Record<string, string> }> => {
     const inputHashes: Record<string, string> = {};
     const params: Record<string, unknown> = {};
+    let unknown = false;
     for (const i of n.inputs) {
       if (isParam(i.dataset)) params[i.dataset] = param(i.dataset);
-      else inputHashes[i.dataset] = await inputHash(i.dataset);
+      else {
+        const h = await inputHash(i.dataset);
+        if (h === null) unknown = true;
+        else inputHashes[i.dataset] = h;
+      }
     }
+    if (unknown) return { fingerprint: null, inputs: inputHashes };
     const code = await tracker!.codeHash(n);
-    const fingerprint = hashOf(canonicalJson({ code, fn: n.func.export, inputForm: n.inputForm, inputs: n.inputs.map((i) => [i.key, i.dataset, isParam(i.dataset) ? null : inputHashes[i.dataset]]), params, outputForm: n.outputForm, outputs: n.outputs.map((o) => [o.key, o.dataset]) }));
+    const fingerprint = hashOf(canonicalJson({ salt: opts.fingerprintSalt ?? '', code, fn: n.func.export, inputForm: n.inputForm, inputs: n.inputs.map((i) => [i.key, i.dataset, isParam(i.dataset) ? null : inputHashes[i.dataset]]), params, outputForm: n.outputForm, outputs: n.outputs.map((o) => [o.key, o.dataset]) }));
     return { fingerprint, inputs: inputHashes };
   };
 
@@ -185,8 +209,11 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  let preparing: Promise<void> | undefined;
   const total = nodes.length;
   let started = 0;
+  // One signal for every node of the run (creating an AbortController per node cost more than the rest of a trivial node).
+  const signal = opts.signal ?? new AbortController().signal;
   const runOne = async (n: NodeIR): Promise<void> => {
     const index = ++started;
     const startedAt = Date.now();
@@ -198,7 +225,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         const fp = await fingerprintOf(n);
         execution.fingerprint = fp.fingerprint;
         execution.inputs = fp.inputs;
-        const found = useCache ? await tracker.lookup(n.name, fp.fingerprint) : null;
+        const found = useCache && fp.fingerprint !== null ? await tracker.lookup(n.name, fp.fingerprint) : null;
         // Usable only when every output of the node has a stored snapshot to restore.
         const hit = found && n.outputs.every((o) => found.outputs[o.dataset]?.ref) ? found : null;
         if (hit) {
@@ -215,6 +242,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
             if (snap.ref) execution.snapshots[o.dataset] = snap.ref;
           }
           execution.status = 'cached';
+          execution.reusedFrom = hit.runId;
           execution.cacheHit = true;
           execution.endedAt = Date.now();
           executions.push(execution);
@@ -225,6 +253,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
           return;
         }
       }
+      if (opts.beforeExecution) await (preparing ??= opts.beforeExecution());
       const values: Record<string, unknown> = {};
       for (const i of n.inputs) values[i.dataset] = isParam(i.dataset) ? param(i.dataset) : await load(n.name, i.dataset);
       if (hooks.length) await call('beforeNodeRun', { run: opts.run, node: n.name, inputs: values, fingerprint: execution.fingerprint });
@@ -232,7 +261,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         node: n.name,
         runId: opts.run.runId,
         backend: opts.run.backend,
-        signal: opts.signal ?? new AbortController().signal,
+        signal,
         progress: (d, t, info) => reporter.nodeProgress(n.name, d, t, info),
         logMetrics: (m, step) => opts.onMetrics?.(n.name, m, step),
         logFile: (name, content) => opts.onFile?.(n.name, name, content),
@@ -266,10 +295,14 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
       execution.endedAt = Date.now();
       const { message, stack } = userStack(e, `${ir.settings.root}/${ir.settings.generatedDir}`);
       execution.error = message;
-      executions.push(execution);
+      // An afterNodeRun hook can fail after the node was counted as done: it is not done, and is recorded once.
+      done.delete(n.name);
+      if (!executions.includes(execution)) executions.push(execution);
       reporter.nodeEnd(n.name, 'failed', performance.now() - t0);
-      if (hooks.length) await call('onNodeError', { run: opts.run, node: n.name, error: e });
-      throw new NodeFailure(n.name, e, message, stack);
+      // A hook that throws here must not replace the node's failure: both are reported.
+      let hookError: unknown;
+      if (hooks.length) await call('onNodeError', { run: opts.run, node: n.name, error: e }).catch((he: unknown) => (hookError = he));
+      throw new NodeFailure(n.name, e, message, stack, hookError);
     }
   };
 
@@ -292,8 +325,11 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     ({ failure, interrupted } = await runConcurrently(nodes, concurrency, runOne, opts.signal));
   }
 
+  // A map, not executions.find per node: that was quadratic in the number of nodes.
+  const byNode = new Map<string, NodeExecution>();
+  for (const x of executions) if (!byNode.has(x.node)) byNode.set(x.node, x);
   const rows = nodes.map((n) => {
-    const ex = executions.find((x) => x.node === n.name);
+    const ex = byNode.get(n.name);
     return { node: n.name, status: ex ? ex.status : ('not run' as const), ms: ex ? ex.endedAt - ex.startedAt : null };
   });
   reporter.finish(rows);
@@ -306,8 +342,11 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
       } else {
         diagnostics.push(diag('KILN3003', { node: failure.node, error: failure.message, resume: hint }, nodes.find((n) => n.name === failure!.node)?.location, failure.userStack || undefined));
       }
+      const he = failure.hookError;
+      if (he !== undefined) diagnostics.push(...(isKilnError(he) ? he.diagnostics : [diag('KILN3011', { hook: 'onNodeError', ref: '(runner hooks)', error: he instanceof Error ? he.message : String(he) })]));
     } else {
-      diagnostics.push(diag('KILN3010', { signal: 'SIGINT', running: 'the pipeline', resume: hint }));
+      const reason: unknown = opts.signal?.reason;
+      diagnostics.push(diag('KILN3010', { signal: typeof reason === 'string' && reason.startsWith('SIG') ? reason : 'SIGINT', running: 'the pipeline', resume: hint }));
     }
     return { status: interrupted && !failure ? 'KILLED' : 'FAILED', executions, diagnostics, datasets };
   }
@@ -320,6 +359,8 @@ export class NodeFailure extends Error {
     override readonly cause: unknown,
     message: string,
     readonly userStack: string,
+    /** What an onNodeError hook threw while the failure was reported, if anything. */
+    readonly hookError?: unknown,
   ) {
     super(message);
   }

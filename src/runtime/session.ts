@@ -2,7 +2,7 @@
 // overrides, set up the TensorFlow.js backend, load hooks, run, and hand the result to tracking and packaging.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildProject, writeGenerated } from '../build.ts';
+import { buildForRun } from '../build-cache.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -76,19 +76,18 @@ export function parseLoadVersions(ir: ProjectIR, args: string[]): Record<string,
 
 /** Compiles and checks everything a run needs; throws KilnError with every problem found. */
 export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
-  const build = await buildProject(req.root, { typecheck: 'cached' });
-  if (!build.ok || !build.ir || !build.output) throw new KilnError(build.diagnostics);
-  const ir = build.ir;
-  const diff = await writeGenerated(req.root, ir.settings.generatedDir, build.output.files);
+  const build = await buildForRun(req.root);
+  const ir = build.analyzed.ir!;
+  const diff = build.rewritten;
   if (diff.changed.length || diff.removed.length) req.note(`generated/ was stale: rewrote ${diff.changed.length} file(s)${diff.removed.length ? `, removed ${diff.removed.length}` : ''} (commit them)`);
   const pipeline = choosePipeline(ir, req.pipeline);
   const nodes = filterNodes(pipeline.nodes, req.filter);
   const params = applyOverrides(ir.parameters.values, req.params);
   const loadVersions = parseLoadVersions(ir, req.loadVersions);
   const hooks = await loadHooks(ir.settings);
-  const modulePath = path.join(req.root, build.output.pipelineModules[pipeline.name]);
+  const modulePath = path.join(req.root, build.pipelineModules[pipeline.name]);
   const module = (await import(pathToFileURL(modulePath).href)) as CompiledPipelineModule;
-  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.diagnostics.filter((d) => d.severity !== 'error'), sources: build.loaded.sources };
+  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
 }
 
 /** Whether the pipeline uses TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */
@@ -97,7 +96,7 @@ export function usesTensorflow(prepared: PreparedRun): boolean {
   return prepared.nodes.some((n) => /@tensorflow\/tfjs|kiln\/ml/.test(prepared.sources.get(n.func.module) ?? ''));
 }
 
-export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; backend: string | null; hooks?: Hooks[]; tracker?: ContentTracker | null; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
+export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; backend: string | null; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
   const run: RunInfo = {
     runId: extra.runId ?? randomUUID(),
     pipeline: prepared.pipeline.name,
@@ -127,6 +126,8 @@ export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: 
       hooks,
       tracker: extra.tracker ?? null,
       useCache: req.useCache,
+      ...(extra.fingerprintSalt ? { fingerprintSalt: extra.fingerprintSalt } : {}),
+      ...(extra.beforeExecution ? { beforeExecution: () => extra.beforeExecution!(run) } : {}),
       concurrency: req.concurrency,
       reporter: req.reporter,
       ...(req.signal ? { signal: req.signal } : {}),

@@ -122,6 +122,11 @@ export class RunRecorder {
     return o ? { [NODE_LOG_OUTPUT]: { sha256: o.sha256, object: o.object } } : {};
   }
 
+  /** The backend, once the run sets one up (lazily, when a node first needs it). */
+  async setBackend(backend: string | null, tfjs: string | null): Promise<void> {
+    await this.store.setBackend(this.runId, backend, tfjs);
+  }
+
   async finish(status: RunStatus, error?: string): Promise<void> {
     await this.flush();
     await this.store.finishRun(this.runId, { status: status === 'RUNNING' ? 'FAILED' : status, ...(error ? { error } : {}) });
