@@ -7,11 +7,17 @@ import { parameterKeys, parameterValue } from '../ir/parameters.ts';
 import { isParam, PARAMS } from '../ir/pipelines.ts';
 import type { PipelineIR, ProjectIR } from '../ir/types.ts';
 
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 const where = (l?: { file: string; line: number }) => (l ? `${l.file}:${l.line}` : 'another place');
 
 export function checkPipelineGraph(ir: ProjectIR, p: PipelineIR, cycle: string[] | undefined, out: Diagnostic[]): void {
   const names = new Map<string, PipelineIR['nodes'][number]>();
   for (const n of p.nodes) {
+    // A node without `name:` is named after its export, which the name pattern did not see.
+    if (RESERVED_NAMES.has(n.name)) {
+      out.push(diag('KILN2028', { what: 'a node', name: n.name, why: `Node names are keys of the generated node table, where '${n.name}' is a property every JavaScript object already has; add a \`name:\` to the node.` }, n.location));
+    }
     const first = names.get(n.name);
     if (first) out.push(diag('KILN2002', { name: n.name, pipeline: p.name, other: where(first.location) }, n.location));
     else names.set(n.name, n);

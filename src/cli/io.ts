@@ -52,7 +52,7 @@ export function report(io: Io, diagnostics: readonly Diagnostic[], opts: { json?
     io.out(JSON.stringify(list.map((d) => toJson(d.location ? { ...d, location: { ...d.location, file: displayPath(io, path.resolve(root, d.location.file)) } } : d)), null, 2) + '\n');
   } else if (list.length > 0) {
     const read = sourceReader(io, opts.sources);
-    io.err(renderDiagnostics(list, { color: io.colorErr, source: (f) => read(f) ?? read(path.resolve(root, f)), displayPath: (f) => displayPath(io, path.resolve(root, f)) }));
+    io.err(renderDiagnostics(list, { color: io.colorErr, source: (f) => opts.sources?.get(f) ?? read(path.resolve(root, f)), displayPath: (f) => displayPath(io, path.resolve(root, f)) }));
   }
   return hasErrors(list) ? EXIT_USER : EXIT_OK;
 }

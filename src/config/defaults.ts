@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { SourceLocation } from '../diagnostics/types.ts';
+import type { KilnProject } from '../types/kiln.ts';
 
 export const DEFAULTS = {
   pipelines: 'pipelines',
@@ -11,17 +12,8 @@ export const DEFAULTS = {
   backend: 'auto',
 } as const;
 
-export interface RawProject {
-  name: string;
-  pipelines?: string;
-  generated?: string;
-  store?: string;
-  git?: { main?: string };
-  backend?: string;
-  paths?: { allow?: string[] };
-  hooks?: string[];
-  publish?: { target?: string };
-}
+/** kiln.yaml as validated, generated from schema/kiln.schema.json (npm run gen:types). */
+export type RawProject = KilnProject;
 
 const clean = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '').replace(/^\.\//, '') || '.';
 

@@ -44,7 +44,11 @@ export function describePointer(kind: DeclarationKind, value: unknown, pointer: 
         const label = nodeLabel(value, p[1]);
         if (p.length === 2) return label;
         const rest = p.slice(2);
-        if ((rest[0] === 'inputs' || rest[0] === 'outputs') && rest.length === 2) return `${rest[0].slice(0, -1)} '${rest[1]}' of ${label}`;
+        if ((rest[0] === 'inputs' || rest[0] === 'outputs') && rest.length === 2) {
+          // A list form binds by position: "input #2", not "input '1'".
+          const positional = Array.isArray(at(value, ['nodes', p[1], rest[0]]));
+          return `${rest[0].slice(0, -1)} ${positional ? `#${Number(rest[1]) + 1}` : `'${rest[1]}'`} of ${label}`;
+        }
         if (rest[0] === 'tags' && rest.length === 2) return `tag #${Number(rest[1]) + 1} of ${label}`;
         return `'${rest.join('.')}' of ${label}`;
       }

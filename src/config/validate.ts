@@ -3,11 +3,18 @@ import type { ErrorObject } from 'ajv';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { validator, type DeclarationKind } from './schemas.ts';
+import { readSchema, validator, type DeclarationKind } from './schemas.ts';
 import { locate, locateKey, nodeAtPointer, spanLocation, type YamlFile } from './yaml.ts';
 import { describePointer, describeTypes, describeValue } from './describe.ts';
 
 type SchemaNode = Record<string, unknown>;
+
+const roots = new Map<DeclarationKind, SchemaNode>();
+function rootSchema(kind: DeclarationKind): SchemaNode {
+  let r = roots.get(kind);
+  if (!r) roots.set(kind, (r = readSchema(kind)));
+  return r;
+}
 
 function childPointer(pointer: string, key: string): string {
   return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -26,43 +33,66 @@ function locateMapping(f: YamlFile, pointer: string) {
   return locate(f, pointer);
 }
 
-/** The branch index of an anyOf/oneOf error below `prefix`, or -1. */
-function branchOf(e: ErrorObject, prefix: string): number {
-  if (!e.schemaPath.startsWith(prefix)) return -1;
-  const m = /^\/(\d+)/.exec(e.schemaPath.slice(prefix.length));
-  return m ? Number(m[1]) : -1;
+/** The JSON type of a value, in JSON Schema's words. */
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
 }
 
+/** The types a branch of an anyOf accepts (following a local $ref), or null when it does not restrict the type. */
+function branchTypes(branch: SchemaNode, root: SchemaNode): string[] | null {
+  let s: unknown = branch;
+  for (let hops = 0; hops < 10 && s && typeof s === 'object' && typeof (s as SchemaNode).$ref === 'string'; hops++) {
+    const ref = (s as SchemaNode).$ref as string;
+    if (!ref.startsWith('#/')) return null;
+    s = ref.slice(2).split('/').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as SchemaNode)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), root);
+  }
+  const t = (s as SchemaNode | undefined)?.type;
+  return t === undefined ? null : Array.isArray(t) ? t.map(String) : [String(t)];
+}
+
+const accepts = (types: string[] | null, actual: string) => types === null || types.includes(actual) || (actual === 'integer' && types.includes('number'));
+
+/** Whether `path` is `base` or below it. */
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
+
 /**
- * ajv reports every failing branch of an anyOf. Keep the branches whose type fits the value (the user meant that
- * form), or, when none fits, replace them all with one "must be a string, a list or a mapping" error.
+ * ajv reports every failing branch of an anyOf, the branch errors just before the anyOf error itself. A branch
+ * reached through $ref reports its errors under the definition's path, so branches are told apart by type: keep the
+ * errors of the branches whose type fits the value (the user meant that form) without the other branches' "wrong
+ * type" errors, or, when no branch fits, replace them all with one "must be a string, a list or a mapping" error.
  */
-function simplifyAnyOf(errors: ErrorObject[]): ErrorObject[] {
+function simplifyAnyOf(errors: ErrorObject[], root: SchemaNode): ErrorObject[] {
   let list = errors;
   for (;;) {
-    const anyOf = list.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-    if (!anyOf) return list;
-    const prefix = `${anyOf.schemaPath}`;
-    const under = list.filter((e) => e !== anyOf && e.instancePath.startsWith(anyOf.instancePath) && branchOf(e, prefix) >= 0);
-    const byBranch = new Map<number, ErrorObject[]>();
-    for (const e of under) {
-      const b = branchOf(e, prefix);
-      byBranch.set(b, [...(byBranch.get(b) ?? []), e]);
-    }
-    const typeMismatch = (errs: ErrorObject[]) => errs.length === 1 && errs[0].keyword === 'type' && errs[0].instancePath === anyOf.instancePath;
-    const fitting = [...byBranch.entries()].filter(([, errs]) => !typeMismatch(errs));
+    // The first anyOf error is the innermost: ajv reports a nested anyOf before the one around it.
+    const at = list.findIndex((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+    if (at < 0) return list;
+    const anyOf = list[at];
+    let first = at;
+    while (first > 0 && under(list[first - 1].instancePath, anyOf.instancePath)) first--;
+    const branchErrors = list.slice(first, at);
+    const branches = (((anyOf.parentSchema ?? {}) as SchemaNode)[anyOf.keyword] as SchemaNode[] | undefined) ?? [];
+    const types = branches.map((b) => branchTypes(b, root));
+    const actual = jsonType(anyOf.data);
+    const wrongType = (e: ErrorObject) => e.keyword === 'type' && e.instancePath === anyOf.instancePath;
     let replacement: ErrorObject[];
-    if (fitting.length === 0) {
-      const types = [...byBranch.values()].flatMap((errs) => {
-        const t = errs[0].params.type as string | string[];
-        return Array.isArray(t) ? t : [t];
-      });
-      replacement = [{ ...anyOf, keyword: 'type', params: { type: types } }];
+    if (types.some((t) => accepts(t, actual))) {
+      replacement = branchErrors.filter((e) => !wrongType(e));
+      // A fitting branch that failed without saying why (it should not happen) still leaves the anyOf error.
+      if (replacement.length === 0) replacement = [anyOf];
     } else {
-      replacement = fitting[0][1];
+      const expected = types.flatMap((t) => t ?? []);
+      replacement = [{ ...anyOf, keyword: 'type', params: { type: [...new Set(expected)] } }];
     }
-    const removed = new Set([anyOf, ...under]);
-    list = [...list.filter((e) => !removed.has(e)), ...replacement.map((e) => (e === anyOf ? e : { ...e, schemaPath: e.schemaPath.replace(prefix, '#resolved') }))];
+    list = [...list.slice(0, first), ...replacement, ...list.slice(at + 1)];
+    if (replacement.length === 1 && replacement[0] === anyOf) {
+      // Leave it for toDiagnostic's default case; continue with the anyOf errors after it.
+      const rest = simplifyAnyOf(list.slice(first + 1), root);
+      return [...list.slice(0, first + 1), ...rest];
+    }
   }
 }
 
@@ -114,9 +144,11 @@ function toDiagnostic(kind: DeclarationKind, f: YamlFile, e: ErrorObject): Diagn
 }
 
 export function validateDeclaration(kind: DeclarationKind, f: YamlFile): Diagnostic[] {
+  // An empty catalog or parameters file (only comments, as a new project starts) declares nothing; resolution skips it.
+  if ((kind === 'catalog' || kind === 'parameters') && (f.value === null || f.value === undefined)) return [];
   const validate = validator(kind);
   if (validate(f.value)) return [];
-  const errors = simplifyAnyOf(validate.errors ?? []);
+  const errors = simplifyAnyOf(validate.errors ?? [], rootSchema(kind));
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of errors) {

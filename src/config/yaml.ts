@@ -1,5 +1,5 @@
 // Parsing one YAML declaration file with source positions, refusing duplicate keys, huge files and alias bombs.
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, type Document, type Node as YamlNode, type ParsedNode } from 'yaml';
+import { Lexer, LineCounter, parseDocument, visit, isAlias, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node as YamlNode, type ParsedNode } from 'yaml';
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 
@@ -37,14 +37,161 @@ function keyText(key: unknown): string {
   return String(key);
 }
 
+const aliasMaps = new WeakMap<Document.Parsed, Map<Alias, YamlNode | undefined>>();
+
+/**
+ * The node each alias refers to (the last anchor of that name before it), found in one pass. yaml's own
+ * `Alias.resolve` walks the whole document for every alias, which makes a file of many aliases quadratic.
+ */
+function aliasTargets(doc: Document.Parsed): Map<Alias, YamlNode | undefined> {
+  let map = aliasMaps.get(doc);
+  if (map) return map;
+  map = new Map();
+  const anchors = new Map<string, YamlNode>();
+  const m = map;
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) m.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  aliasMaps.set(doc, map);
+  return map;
+}
+
+function resolveAlias(doc: Document.Parsed, alias: Alias): YamlNode | undefined {
+  return aliasTargets(doc).get(alias);
+}
+
+interface AnchorFrame {
+  name: string;
+  /** The running node count when the anchored node began. */
+  start: number;
+  /** pending: the node has not begun; single: one scalar; flow: [...] or {...}; block: the more indented lines below. */
+  kind: 'pending' | 'flow' | 'block';
+  flowDepth: number;
+  indent: number;
+}
+
+const CONTROL = new Set(['\x02', '\x18', '\x1f']);
+
+/**
+ * A lower bound of the number of nodes the document expands to, from yaml's lexer alone (a fraction of a full
+ * parse, and it stops as soon as the bound passes `limit`). Scalars, flow collections and aliases are counted, each
+ * alias as the size of the node its anchor marks (a flow collection by its brackets, a block collection by the lines
+ * indented below the anchor); anything it cannot size counts as one node, so the bound never exceeds the real count.
+ * A billion-laughs file passes any limit within its first lines and is refused before a document is built.
+ */
+export function expansionLowerBound(text: string, limit: number): { total: number; firstAlias: number } {
+  const sizes = new Map<string, number>();
+  const open: AnchorFrame[] = [];
+  let total = 0;
+  let offset = 0;
+  let firstAlias = -1;
+  let flowDepth = 0;
+  let lineStart = true;
+  let pendingIndent = 0;
+  let lineIndent = 0;
+  let lineOffset = 0;
+  /** Column of the last block entry begun on this line (a '-' or '?' indicator, or a key): an anchored block node is indented deeper. */
+  let entryColumn = -1;
+  let afterScalarMark = false;
+  let blockScalarBody = false;
+  const close = (f: AnchorFrame) => sizes.set(f.name, Math.max(1, total - f.start));
+  const closePending = () => {
+    while (open.length && open[open.length - 1].kind === 'pending') close(open.pop()!);
+  };
+  /** The first content of a line: block nodes indented no deeper than it have ended. */
+  const beginLine = () => {
+    lineStart = false;
+    lineIndent = pendingIndent;
+    entryColumn = -1;
+    if (flowDepth === 0) {
+      while (open.length && open[open.length - 1].kind === 'block' && lineIndent <= open[open.length - 1].indent) close(open.pop()!);
+    }
+  };
+  for (const token of new Lexer().lex(text)) {
+    if (token === '\x1f') {
+      // A plain scalar, or a block scalar's body, follows: one node, which is all a pending anchor marks.
+      if (blockScalarBody) blockScalarBody = false;
+      else if (lineStart) beginLine();
+      total++;
+      afterScalarMark = true;
+      closePending();
+      if (total > limit) break;
+      continue;
+    }
+    if (CONTROL.has(token)) continue;
+    const at = offset;
+    offset += token.length;
+    if (afterScalarMark) {
+      // The scalar's text (a block scalar's body ends with its last line break).
+      afterScalarMark = false;
+      if (flowDepth === 0) entryColumn = at - lineOffset;
+      if (token.endsWith('\n')) {
+        lineStart = true;
+        pendingIndent = 0;
+        lineOffset = offset;
+      }
+      continue;
+    }
+    if (token === '\n' || token === '\r\n') {
+      // An anchor at the end of its line marks the block node on the lines below, indented deeper than its entry.
+      for (const f of open) if (f.kind === 'pending') f.kind = 'block';
+      lineStart = true;
+      pendingIndent = 0;
+      lineOffset = offset;
+      continue;
+    }
+    const first = token[0];
+    if (first === ' ' || first === '\t') {
+      if (lineStart) pendingIndent = token.length;
+      continue;
+    }
+    if (first === '#') continue;
+    if (lineStart) beginLine();
+    if (flowDepth === 0 && (token === '-' || token === '?' || first === '"' || first === "'")) entryColumn = at - lineOffset;
+    if (first === '&') {
+      open.push({ name: token.slice(1), start: total, kind: 'pending', flowDepth, indent: entryColumn >= 0 ? entryColumn : lineIndent });
+    } else if (first === '*') {
+      if (firstAlias < 0) firstAlias = at;
+      total += sizes.get(token.slice(1)) ?? 1;
+      closePending();
+    } else if (token === '[' || token === '{') {
+      total++;
+      for (const f of open) {
+        if (f.kind === 'pending') {
+          f.kind = 'flow';
+          f.flowDepth = flowDepth;
+        }
+      }
+      flowDepth++;
+    } else if (token === ']' || token === '}') {
+      flowDepth = Math.max(0, flowDepth - 1);
+      closePending();
+      while (open.length && open[open.length - 1].kind === 'flow' && open[open.length - 1].flowDepth === flowDepth) close(open.pop()!);
+    } else if (first === '"' || first === "'") {
+      total++;
+      closePending();
+    } else if (first === '|' || first === '>') {
+      blockScalarBody = true;
+    } else if (first !== '!') {
+      // An indicator (-, ?, :, ',') where a node was expected: the anchor marks an empty node.
+      closePending();
+    }
+    if (total > limit) break;
+  }
+  return { total, firstAlias };
+}
+
 /** Counts the nodes of the document with aliases expanded, memoised per anchor, stopping as soon as the limit is passed. */
-function expandedSize(doc: Document.Parsed, limit: number): number {
+export function expandedSize(doc: Document.Parsed, limit: number): number {
   const memo = new Map<YamlNode, number>();
   const visiting = new Set<YamlNode>();
   const size = (node: unknown): number => {
     if (node === null || node === undefined) return 1;
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      const target = resolveAlias(doc, node);
       if (!target) return 1;
       return size(target);
     }
@@ -102,6 +249,18 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
       diagnostics: [diag('KILN1003', { size: bytes, limit: limits.maxBytes }, { file, line: 1, column: 1, endLine: 1, endColumn: 1 })],
     };
   }
+  const aliases = expansionLowerBound(text, limits.maxNodes);
+  if (aliases.total > limits.maxNodes && aliases.firstAlias >= 0) {
+    const doc = parseDocument('', { lineCounter });
+    const counter = new LineCounter();
+    counter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+    const end = /^\*[^\s,[\]{}]*/.exec(text.slice(aliases.firstAlias))?.[0].length ?? 1;
+    return {
+      file: { file, text, doc, lineCounter, value: undefined },
+      diagnostics: [diag('KILN1004', { limit: limits.maxNodes }, spanLocation(file, counter, aliases.firstAlias, aliases.firstAlias + end))],
+    };
+  }
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2', schema: 'core', strict: true });
   const f = { file, text, doc, lineCounter, value: undefined as unknown };
   for (const e of doc.errors) {
@@ -123,8 +282,41 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
   }
   checkDuplicateKeys(f, doc.contents, diagnostics);
   if (diagnostics.length > 0) return { file: f, diagnostics };
-  f.value = doc.toJS({ maxAliasCount: -1 });
+  f.value = plainValue(doc);
   return { file: f, diagnostics };
+}
+
+/**
+ * The document as plain data (what yaml's `toJS` gives), aliases resolved through the one-pass map and shared like
+ * yaml shares them; `doc.toJS` would resolve each alias by scanning the document again.
+ */
+function plainValue(doc: Document.Parsed): unknown {
+  const memo = new Map<YamlNode, unknown>();
+  const convert = (node: unknown): unknown => {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return convert(resolveAlias(doc, node));
+    if (isScalar(node)) return node.value;
+    const n = node as YamlNode;
+    if (memo.has(n)) return memo.get(n);
+    if (isMap(n)) {
+      const out: Record<string, unknown> = {};
+      memo.set(n, out);
+      for (const p of n.items) {
+        const k = isScalar(p.key) || isAlias(p.key) || p.key === null ? convert(p.key) : JSON.stringify(convert(p.key));
+        // defineProperty, so that a key such as __proto__ is data and never the prototype.
+        Object.defineProperty(out, k === null ? '' : String(k), { value: convert(p.value), writable: true, enumerable: true, configurable: true });
+      }
+      return out;
+    }
+    if (isSeq(n)) {
+      const out: unknown[] = [];
+      memo.set(n, out);
+      for (const item of n.items) out.push(convert(item));
+      return out;
+    }
+    return null;
+  };
+  return convert(doc.contents);
 }
 
 function findFirstAlias(node: unknown): YamlNode | undefined {
@@ -148,7 +340,7 @@ function findUnresolvedAlias(doc: Document.Parsed): (YamlNode & { source: string
   const walk = (node: unknown) => {
     if (found) return;
     if (isAlias(node)) {
-      if (!node.resolve(doc)) found = node as YamlNode & { source: string };
+      if (!resolveAlias(doc, node)) found = node as YamlNode & { source: string };
       return;
     }
     if (isMap(node)) for (const p of node.items) { walk(p.key); walk(p.value); }
@@ -164,7 +356,7 @@ export function nodeAtPointer(doc: Document.Parsed, pointer: string): { node: Pa
   let node: unknown = doc.contents;
   let key: unknown = null;
   for (const part of parts) {
-    if (isAlias(node)) node = node.resolve(doc);
+    if (isAlias(node)) node = resolveAlias(doc, node);
     if (isMap(node)) {
       const pair = node.items.find((p) => keyText(p.key) === part);
       if (!pair) return { node: node as ParsedNode, key: key as ParsedNode | null, exact: false };

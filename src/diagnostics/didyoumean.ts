@@ -22,24 +22,30 @@ export function editDistance(a: string, b: string): number {
   return prev[m];
 }
 
-/** Known names closest to `name`, best first, at most `limit`, all within `maxDistance`. */
+/** Known names closest to `name` (all at the smallest distance found), at most `limit`, within `maxDistance`. */
 export function suggest(name: string, known: Iterable<string>, maxDistance = 3, limit = 3): string[] {
   const scored: Array<[string, number]> = [];
   const lower = name.toLowerCase();
   for (const candidate of new Set(known)) {
     if (candidate === name) continue;
     const d = Math.min(editDistance(name, candidate), editDistance(lower, candidate.toLowerCase()));
-    // Short names get a tighter bound so that `a` does not suggest every one-letter name.
-    const bound = Math.min(maxDistance, Math.max(1, Math.floor(Math.max(name.length, candidate.length) / 2)));
+    // Short names get a tighter bound: at most half the letters may differ, so `Z` does not suggest every one-letter name.
+    const bound = Math.min(maxDistance, Math.floor(Math.max(name.length, candidate.length) / 2));
     if (d <= bound) scored.push([candidate, d]);
   }
   scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]));
-  return scored.slice(0, limit).map(([c]) => c);
+  // Only the closest: `node10` suggests `node1`, not also `node2` and `node3` one edit further.
+  const best = scored[0]?.[1];
+  return scored.filter(([, d]) => d === best).slice(0, limit).map(([c]) => c);
 }
 
 /** " Did you mean 'x'?" or " Did you mean 'x' or 'y'?" or the empty string. */
 export function didYouMean(name: string, known: Iterable<string>): string {
-  const s = suggest(name, known);
+  return didYouMeanOneOf(suggest(name, known));
+}
+
+/** The same sentence for suggestions found another way (" did you mean 'a' or 'b'?"), or the empty string. */
+export function didYouMeanOneOf(s: readonly string[]): string {
   if (s.length === 0) return '';
   const quoted = s.map((x) => `'${x}'`);
   const last = quoted.pop();

@@ -22,6 +22,8 @@ export function colorEnabled(stream: NodeJS.WriteStream): boolean {
 function codeFrame(d: Diagnostic, text: string, paint: (s: string, style: keyof typeof styles) => string): string[] {
   const loc = d.location!;
   const lines = text.split(/\r?\n/);
+  // The "line" after a final newline is not a line of the file.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const first = Math.max(1, loc.line - 2);
   const last = Math.min(lines.length, Math.max(loc.line, Math.min(loc.endLine, loc.line + 4)) + 1);
   const width = String(last).length;
@@ -30,7 +32,7 @@ function codeFrame(d: Diagnostic, text: string, paint: (s: string, style: keyof 
     const content = (lines[n - 1] ?? '').replace(/\t/g, ' ');
     const marked = n >= loc.line && n <= loc.endLine;
     const gutter = `${marked ? '>' : ' '} ${String(n).padStart(width)} | `;
-    out.push(paint(gutter, marked ? 'bold' : 'dim') + content);
+    out.push(content === '' ? paint(gutter.trimEnd(), marked ? 'bold' : 'dim') : paint(gutter, marked ? 'bold' : 'dim') + content);
     if (marked) {
       const start = n === loc.line ? loc.column : firstNonSpace(content);
       let end = n === loc.endLine ? loc.endColumn : content.length + 1;

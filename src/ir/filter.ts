@@ -1,6 +1,6 @@
 // Selecting part of a pipeline, with Kedro's semantics: each filter narrows, combined filters intersect.
 import { diag } from '../diagnostics/diagnostic.ts';
-import { didYouMean } from '../diagnostics/didyoumean.ts';
+import { didYouMean, didYouMeanOneOf } from '../diagnostics/didyoumean.ts';
 import { KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { buildGraph, topologicalOrder } from './graph.ts';
@@ -24,9 +24,16 @@ export interface NodeFilter {
   namespaces?: string[];
 }
 
+/** Close names, or (as Kedro suggests) the namespaced nodes a bare name stands for: 'node1' → 'katie.node1'. */
+function suggestion(kind: string, name: string, known: string[]): string {
+  const close = didYouMean(name, known);
+  if (close || kind !== 'node') return close;
+  return didYouMeanOneOf(known.filter((k) => k.endsWith(`.${name}`)).sort().slice(0, 3));
+}
+
 function unknown(kind: string, names: string[], known: string[], out: Diagnostic[]): void {
   for (const n of names) {
-    if (!known.includes(n)) out.push(diag('KILN2020', { kind, name: n, suggestion: didYouMean(n, known), known: known.length > 20 ? `${known.slice(0, 20).join(', ')}, ...` : known.join(', ') }));
+    if (!known.includes(n)) out.push(diag('KILN2020', { kind, name: n, suggestion: suggestion(kind, n, known), known: known.length > 20 ? `${known.slice(0, 20).join(', ')}, ...` : known.join(', ') }));
   }
 }
 

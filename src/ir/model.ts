@@ -2,7 +2,7 @@
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { locate } from '../config/yaml.ts';
+import { locate, locateKey } from '../config/yaml.ts';
 import { buildGraph } from './graph.ts';
 import { isParam, type PipelineDecl } from './pipelines.ts';
 import { schemaRelativeTo } from './resolve.ts';
@@ -123,6 +123,11 @@ function resolveGate(decl: PipelineDecl, diagnostics: Diagnostic[]): ModelGateIR
     const m = GATE.exec(text)!;
     const value = Number(m[2]);
     const at = locate(decl.file, `/model/gate/metrics/${name}`);
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+      // metrics[name] = ... would replace the object's prototype (__proto__) instead of adding a threshold.
+      diagnostics.push(diag('KILN2028', { what: 'a gated metric', name, why: `'${name}' is a property every JavaScript object already has, so the threshold would be lost; record the metric under another name.` }, locateKey(decl.file, `/model/gate/metrics/${name}`)));
+      continue;
+    }
     if (!Number.isFinite(value)) {
       diagnostics.push(diag('KILN1008', { what: `gate threshold of '${name}'`, problem: `has no valid number: ${JSON.stringify(text)}`, fix: 'Write an operator and a number, e.g. ">= 0.98".' }, at));
       continue;

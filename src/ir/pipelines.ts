@@ -7,41 +7,13 @@ import { joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
 import { escapesRoot } from './catalog.ts';
 import type { BindingForm, BindingIR, NodeIR } from './types.ts';
+import type { NodeDeclaration, PipelineDeclaration, PipelineReuse } from '../types/pipeline.ts';
 
-type RawBindings = string | string[] | Record<string, string> | undefined;
-
-interface RawNode {
-  name?: string;
-  run: string;
-  inputs?: RawBindings;
-  outputs?: RawBindings;
-  tags?: string[];
-  namespace?: string;
-  description?: string;
-}
-
-interface RawReuse {
-  pipeline: string;
-  namespace?: string;
-  inputs?: Record<string, string>;
-  outputs?: Record<string, string>;
-  parameters?: Record<string, string>;
-  tags?: string[];
-}
-
-export interface RawPipeline {
-  pipeline: string;
-  description?: string;
-  nodes: Array<RawNode | RawReuse>;
-  model?: {
-    name: string;
-    input: string;
-    output: string;
-    input_schema?: string;
-    output_schema?: string;
-    gate?: { metrics?: Record<string, string>; better_than?: string };
-  };
-}
+// The shapes of a validated pipeline file, generated from schema/pipeline.schema.json (npm run gen:types).
+type RawBindings = NodeDeclaration['inputs'];
+type RawNode = NodeDeclaration;
+type RawReuse = PipelineReuse;
+export type RawPipeline = PipelineDeclaration;
 
 export interface PipelineDecl {
   name: string;

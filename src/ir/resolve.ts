@@ -30,6 +30,11 @@ export function resolveProject(loaded: LoadedProject): ResolveResult {
   for (const f of loaded.pipelines) {
     if (!f.valid) continue;
     const raw = f.value as RawPipeline;
+    const reserved = reservedPipelineName(raw.pipeline);
+    if (reserved) {
+      diagnostics.push(diag('KILN2028', { what: 'a pipeline', name: raw.pipeline, why: reserved }, locate(f, '/pipeline')));
+      continue;
+    }
     const other = decls.get(raw.pipeline);
     if (other) {
       diagnostics.push(diag('KILN1014', { name: raw.pipeline, other: other.file.file }, locate(f, '/pipeline')));
@@ -42,13 +47,16 @@ export function resolveProject(loaded: LoadedProject): ResolveResult {
   const pipelines: Record<string, PipelineIR> = Object.create(null) as Record<string, PipelineIR>;
   for (const [name, decl] of [...decls.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const nodes = expanded.get(name) ?? [];
-    const { order, cycle } = topologicalOrder(uniqueByName(nodes));
+    const unique = uniqueByName(nodes);
+    const { order, cycle } = topologicalOrder(unique);
     if (cycle) cyclic.set(name, cycle);
+    // Nodes that repeat a name stay in the list (at the end), so that the checks report them (KILN2002).
+    const repeated = unique.length === nodes.length ? [] : nodes.filter((n) => !unique.includes(n));
     const pipeline: PipelineIR = {
       name,
       file: decl.file.file,
       description: decl.raw.description ?? '',
-      nodes: cycle ? nodes : order,
+      nodes: cycle ? nodes : [...order, ...repeated],
       model: null,
       location: pipelineLocation(decl),
     };
@@ -56,6 +64,21 @@ export function resolveProject(loaded: LoadedProject): ResolveResult {
     pipelines[name] = pipeline;
   }
   return { ir: { settings, datasets, parameters, pipelines }, diagnostics, cyclic };
+}
+
+/**
+ * Why a pipeline cannot have this name, or null. Its module is generated/<name>.ts, beside kiln's own modules
+ * (compared without case: on macOS and Windows Datasets.ts and datasets.ts are the same file).
+ */
+export function reservedPipelineName(name: string): string | null {
+  const lower = name.toLowerCase();
+  if (lower === 'datasets' || lower === 'parameters' || lower === 'index') {
+    return `The module of a pipeline is generated/<name>.ts, and generated/${lower}.ts is kiln's own (${lower === 'index' ? 'the index of all pipelines and models' : lower === 'datasets' ? 'the type of every dataset' : 'the type of the parameters'}); rename the pipeline.`;
+  }
+  if (lower.endsWith('.model')) {
+    return `generated/<pipeline>.model.ts is the inference module of a pipeline's model binding, so this name could overwrite one; rename the pipeline.`;
+  }
+  return null;
 }
 
 /** Duplicate node names are reported by the checks; ordering keeps the first of each name. */

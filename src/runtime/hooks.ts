@@ -22,6 +22,8 @@ export interface NodeExecution {
   status: 'done' | 'cached' | 'failed';
   startedAt: number;
   endedAt: number;
+  /** Precise duration (startedAt/endedAt are epoch milliseconds). */
+  durationMs?: number;
   /** Hash of the node's code, the parameters it reads and the content of its inputs; null when the run does not track content. */
   fingerprint: string | null;
   cacheHit: boolean;

@@ -245,6 +245,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
           execution.reusedFrom = hit.runId;
           execution.cacheHit = true;
           execution.endedAt = Date.now();
+      execution.durationMs = performance.now() - t0;
           executions.push(execution);
           done.add(n.name);
           release(n);
@@ -285,6 +286,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         }
       }
       execution.endedAt = Date.now();
+      execution.durationMs = performance.now() - t0;
       executions.push(execution);
       done.add(n.name);
       release(n);
@@ -293,6 +295,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     } catch (e) {
       execution.status = 'failed';
       execution.endedAt = Date.now();
+      execution.durationMs = performance.now() - t0;
       const { message, stack } = userStack(e, `${ir.settings.root}/${ir.settings.generatedDir}`);
       execution.error = message;
       // An afterNodeRun hook can fail after the node was counted as done: it is not done, and is recorded once.
@@ -330,7 +333,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   for (const x of executions) if (!byNode.has(x.node)) byNode.set(x.node, x);
   const rows = nodes.map((n) => {
     const ex = byNode.get(n.name);
-    return { node: n.name, status: ex ? ex.status : ('not run' as const), ms: ex ? ex.endedAt - ex.startedAt : null };
+    return { node: n.name, status: ex ? ex.status : ('not run' as const), ms: ex ? (ex.durationMs ?? ex.endedAt - ex.startedAt) : null };
   });
   reporter.finish(rows);
 
