@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { analyzeProject, type AnalyzedProject } from './project.ts';
 import { KilnError } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
@@ -40,8 +41,25 @@ async function readOr(file: string, fallback: string): Promise<string> {
   }
 }
 
+const kilnSrc = path.join(path.dirname(fileURLToPath(import.meta.url)));
+
+/** kiln's own compiler sources and schemas: a kiln update that changes what a build produces invalidates the cache. */
+async function compilerFingerprint(): Promise<string> {
+  const h = createHash('sha256');
+  for (const dir of [path.join(kilnSrc, 'config'), path.join(kilnSrc, 'ir'), path.join(kilnSrc, 'check'), path.join(kilnSrc, 'codegen'), path.join(kilnSrc, 'codegen', 'templates'), path.join(kilnSrc, '..', 'schema')]) {
+    let names: string[] = [];
+    try {
+      names = (await fs.readdir(dir)).filter((n) => /\.(ts|hbs|json)$/.test(n)).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) h.update(`${n}\0`).update(await fs.readFile(path.join(dir, n)));
+  }
+  return h.digest('hex');
+}
+
 async function buildKey(root: string, sources: ReadonlyMap<string, string>, projectFiles: string[]): Promise<string> {
-  const h = createHash('sha256').update(`kiln ${kilnVersion}\n`);
+  const h = createHash('sha256').update(`kiln ${kilnVersion}\n${await compilerFingerprint()}\n`);
   h.update(await readOr(path.join(root, 'node_modules', 'typescript', 'package.json'), ''));
   for (const [rel, text] of [...sources.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`${rel}\0${text}\0`);
   for (const rel of [...new Set([...projectFiles, 'tsconfig.json', 'package.json'])].sort()) h.update(`${rel}\0${await readOr(path.join(root, rel), '<missing>')}\0`);

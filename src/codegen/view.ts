@@ -97,7 +97,7 @@ export function nodeView(n: NodeIR, alias: string, datasets: Record<string, Data
   // of every dataset name, and with thousands of datasets the type-check grew much faster than the project.
   const keys = [...new Set(n.inputs.map((b) => lit(b.dataset)))].sort();
   const inputsType = `{ ${keys.map((k) => `${k}: ${datasetsType}[${k}]`).join('; ')} }`;
-  return { nameLit: lit(n.name), call: `${alias}.${ident(n.func.export)}`, inputForm: n.inputForm, inputs, outputs, inputsType };
+  return { nameLit: lit(n.name), call: `(await ${alias}()).${ident(n.func.export)}`, inputForm: n.inputForm, inputs, outputs, inputsType };
 }
 
 export interface SchemaTypeRef {
