@@ -15,7 +15,8 @@ import { hashPath } from '../tracking/objects.ts';
 import type { Tracking } from '../tracking/index.ts';
 import type { RunRecord } from '../tracking/store.ts';
 import { kilnVersion } from '../version.ts';
-import { modelFile } from '../codegen/compile.ts';
+import { canonicalJson } from '../runtime/runner.ts';
+import { modelFile } from '../codegen/paths.ts';
 import { bundleInference } from './bundle.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
@@ -46,7 +47,7 @@ function identityOf(m: ArtifactManifest): ArtifactIdentity {
     generated_sha256: m.generated_sha256,
     nodes: m.nodes.map((n) => `${n.name}:${n.fingerprint}`),
     fitted: Object.entries(m.fitted_state).map(([k, v]) => `${k}:${v.sha256}`).sort(),
-    parity: m.files[m.parity.file] ?? '',
+    parity: m.parity.source,
   };
 }
 
@@ -165,11 +166,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const inputSnap = producerExec(model.input);
     const outputSnap = producerExec(model.output);
     if (!inputSnap?.object || !outputSnap?.object) fail(id, `the run kept no snapshot of '${!inputSnap?.object ? model.input : model.output}'`, 'Run the pipeline again with tracking on (the snapshot is what parity is checked against).');
-    const inputs = (await snapshotValue(tracking, datasetOf(ir, model.input), inputSnap.object, scratch)) as unknown[];
-    const outputs = (await snapshotValue(tracking, datasetOf(ir, model.output), outputSnap.object, scratch)) as unknown[];
-    if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length) fail(id, `'${model.input}' and '${model.output}' are not lists of the same length`, 'model.input must be a list of records and model.output a list aligned with it.');
-    const parityText = inputs.map((r, i) => JSON.stringify({ input: projectRecord(r, model.inputSchemaJson!), output: outputs[i] })).join('\n') + (inputs.length ? '\n' : '');
-    await fs.writeFile(path.join(building, PARITY_FILE), parityText);
+    // What the parity records are made of: the two snapshots and the projection onto the input schema.
+    const paritySource = createHash('sha256').update(`${inputSnap.sha256}\n${outputSnap.sha256}\n${canonicalJson(model.inputSchemaJson)}`).digest('hex');
 
     const generatedFile = path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name));
     const generatedSha = createHash('sha256').update(await fs.readFile(generatedFile)).digest('hex');
@@ -179,11 +177,23 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       generated_sha256: generatedSha,
       nodes: nodes.map((n) => `${n.name}:${n.ex.fingerprint}`),
       fitted: Object.entries(fitted).map(([k, v]) => `${k}:${v.sha256}`).sort(),
-      parity: createHash('sha256').update(parityText).digest('hex'),
+      parity: paritySource,
     };
     reused = await findIdenticalArtifact(path.dirname(finalDir), identity);
-    if (reused) await fs.copyFile(path.join(reused.dir, ENTRY_FILE), path.join(building, ENTRY_FILE));
-    else await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, generatedFile));
+    let records: number;
+    if (reused) {
+      await fs.copyFile(path.join(reused.dir, ENTRY_FILE), path.join(building, ENTRY_FILE));
+      await fs.copyFile(path.join(reused.dir, reused.manifest.parity.file), path.join(building, PARITY_FILE));
+      records = reused.manifest.parity.records;
+    } else {
+      const inputs = (await snapshotValue(tracking, datasetOf(ir, model.input), inputSnap.object, scratch)) as unknown[];
+      const outputs = (await snapshotValue(tracking, datasetOf(ir, model.output), outputSnap.object, scratch)) as unknown[];
+      if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length) fail(id, `'${model.input}' and '${model.output}' are not lists of the same length`, 'model.input must be a list of records and model.output a list aligned with it.');
+      const parityText = inputs.map((r, i) => JSON.stringify({ input: projectRecord(r, model.inputSchemaJson!), output: outputs[i] })).join('\n') + (inputs.length ? '\n' : '');
+      await fs.writeFile(path.join(building, PARITY_FILE), parityText);
+      records = inputs.length;
+      await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, generatedFile));
+    }
 
     const params = unflatten(run.params);
     const inferenceParameters: Record<string, unknown> = {};
@@ -206,7 +216,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       nodes: nodes.map((n) => ({ name: n.name, fingerprint: n.ex.fingerprint })),
       fitted_state: fitted,
       entry: ENTRY_FILE,
-      parity: { file: PARITY_FILE, records: inputs.length, verified_by: reused ? reused.manifest.parity.verified_by : id },
+      parity: { file: PARITY_FILE, records, source: paritySource, verified_by: reused ? reused.manifest.parity.verified_by : id },
       generated_sha256: generatedSha,
       files: await hashArtifactFiles(building),
     };

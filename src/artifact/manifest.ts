@@ -24,7 +24,7 @@ export interface ArtifactManifest {
   nodes: Array<{ name: string; fingerprint: string | null }>;
   fitted_state: Record<string, FittedStateEntry>;
   entry: string;
-  parity: { file: string; records: number; verified_by: string };
+  parity: { file: string; records: number; source: string; verified_by: string };
   generated_sha256: string;
   files: Record<string, string>;
 }

@@ -65,11 +65,13 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
     signal: controller.signal,
     note: (m) => io.err(`${m}\n`),
   };
+  // The git stamp reads the whole working tree; started now, it overlaps with compiling and loading modules.
+  const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [path.join(root, '.kiln')], cacheFile: path.join(root, '.kiln', 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
     const prepared = await prepareRun(req);
     if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
     const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
-    const tracked = flags.track ? await startTracking(prepared, req, io) : null;
+    const tracked = flags.track ? await startTracking(prepared, req, io, stamping) : null;
     try {
       return await runTracked(io, root, prepared, req, flags, backendRequest, tracked);
     } finally {
@@ -156,13 +158,16 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   return EXIT_OK;
 }
 
-async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io) {
+type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
+
+async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, stamping: Promise<Stamp | null> | null) {
   const { openTracking, gitStamp } = await import('../tracking/index.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
   const storeDir = path.join(req.root, prepared.ir.settings.storeDir);
   const tracking = openTracking(storeDir);
-  const { stamp, diagnostics } = await gitStamp(req.root, { exclude: [storeDir] });
+  const early = prepared.ir.settings.storeDir === '.kiln' ? await stamping : null;
+  const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
   if (diagnostics.length) report(io, diagnostics, { root: req.root });
   const recorder = await RunRecorder.start(tracking.runs, {
     pipeline: prepared.pipeline.name,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { build } from 'esbuild';
+import type { build as Build } from 'esbuild';
 import { kilnSelf } from './kiln-self.ts';
 import { writeFileAtomic } from './atomic.ts';
 import type { NodeIR } from '../ir/types.ts';
@@ -34,6 +34,7 @@ interface FileState {
 export class ObjectStoreTracker implements ContentTracker {
   private readonly codeHashes = new Map<string, Promise<string>>();
   private fileHashes: Map<string, FileState> | null = null;
+  private codeStates: Record<string, CodeState> = {};
   private dirty = false;
 
   /** `stateFile` keeps file hashes between runs (DVC's state): an unchanged large input is not read again. */
@@ -49,7 +50,9 @@ export class ObjectStoreTracker implements ContentTracker {
       this.fileHashes = new Map();
       if (this.stateFile) {
         try {
-          for (const [k, v] of Object.entries(JSON.parse(await fs.readFile(this.stateFile, 'utf8')) as Record<string, FileState>)) this.fileHashes.set(k, v);
+          const saved = JSON.parse(await fs.readFile(this.stateFile, 'utf8')) as { files?: Record<string, FileState>; code?: Record<string, CodeState> };
+          for (const [k, v] of Object.entries(saved.files ?? {})) this.fileHashes.set(k, v);
+          this.codeStates = saved.code ?? {};
         } catch {
           // No state yet, or an unreadable one: hashes are recomputed.
         }
@@ -60,16 +63,24 @@ export class ObjectStoreTracker implements ContentTracker {
 
   /** Saves the file-hash state for the next run. */
   async flush(): Promise<void> {
-    if (!this.stateFile || !this.dirty || !this.fileHashes) return;
+    if (!this.stateFile || !this.dirty) return;
+    const files = await this.state();
     await fs.mkdir(path.dirname(this.stateFile), { recursive: true });
-    await writeFileAtomic(this.stateFile, JSON.stringify(Object.fromEntries(this.fileHashes)));
+    await writeFileAtomic(this.stateFile, JSON.stringify({ files: Object.fromEntries(files), code: this.codeStates }));
     this.dirty = false;
   }
 
   codeHash(node: NodeIR): Promise<string> {
     let h = this.codeHashes.get(node.func.module);
     if (!h) {
-      h = bundleHash(path.join(this.root, node.func.module));
+      h = this.state().then(async () => {
+        const { hash, state } = await cachedBundleHash(path.join(this.root, node.func.module), this.codeStates);
+        if (state) {
+          this.codeStates[path.join(this.root, node.func.module)] = state;
+          this.dirty = true;
+        }
+        return hash;
+      });
       this.codeHashes.set(node.func.module, h);
     }
     return h;
@@ -143,8 +154,42 @@ export class ObjectStoreTracker implements ContentTracker {
 }
 
 /** The code of a module and the project modules it imports, bundled by esbuild (packages left out), hashed. */
-async function bundleHash(entry: string): Promise<string> {
+/** A code hash and the files (with their size and mtime) it was computed from. */
+interface CodeState {
+  hash: string;
+  inputs: Record<string, [number, number]>;
+}
+
+async function unchanged(inputs: Record<string, [number, number]>): Promise<boolean> {
+  for (const [file, [size, mtimeMs]] of Object.entries(inputs)) {
+    try {
+      const st = await fs.stat(file);
+      if (st.size !== size || st.mtimeMs !== mtimeMs) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The bundle hash of `entry`, reused while none of the files it was bundled from changed (no esbuild run then). */
+async function cachedBundleHash(entry: string, states: Record<string, CodeState>): Promise<{ hash: string; state: CodeState | null }> {
+  const known = states[entry];
+  if (known && (await unchanged(known.inputs))) return { hash: known.hash, state: null };
+  const { hash, inputs } = await bundleHash(entry);
+  const stats: Record<string, [number, number]> = {};
+  for (const f of inputs) {
+    const st = await fs.stat(f);
+    stats[f] = [st.size, st.mtimeMs];
+  }
+  return { hash, state: { hash, inputs: stats } };
+}
+
+async function bundleHash(entry: string): Promise<{ hash: string; inputs: string[] }> {
+  // Loaded on demand: a run whose node code did not change never starts esbuild.
+  const { build } = (await import('esbuild')) as { build: typeof Build };
   const result = await build({
+    metafile: true,
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -158,5 +203,7 @@ async function bundleHash(entry: string): Promise<string> {
   });
   const h = createHash('sha256').update(`kiln ${kilnVersion}\n`);
   for (const f of result.outputFiles) h.update(f.contents);
-  return h.digest('hex');
+  const cwd = process.cwd();
+  const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f));
+  return { hash: h.digest('hex'), inputs };
 }

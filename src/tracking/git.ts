@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import git from 'isomorphic-git';
+import { syncBackedFs } from './sync-fs.ts';
 import { diag, type Diagnostic } from '../diagnostics/index.ts';
 
 export type UncommittedStatus = 'modified' | 'added' | 'deleted' | 'untracked';
@@ -29,6 +30,9 @@ export interface GitStamp {
 }
 
 export interface GitStampOptions {
+  /** Keeps the last stamp here with a signature of the working tree (every file's size and mtime, HEAD, the index):
+   *  while nothing changed, the stamp is reused instead of walking the repository's objects again. */
+  cacheFile?: string;
   /** Folders (absolute, or relative to `dir`) left out of the dirty check: the run store, for one. */
   exclude?: string[];
 }
@@ -45,16 +49,16 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   });
   let root: string;
   try {
-    root = await git.findRoot({ fs, filepath: abs });
+    root = await git.findRoot({ fs: syncBackedFs, filepath: abs });
   } catch (e) {
     if ((e as { code?: string }).code === 'NotFoundError') return unknown(null, null, `no git repository at or above ${abs}`);
     throw e;
   }
   const cache = {};
-  const branch = (await git.currentBranch({ fs, dir: root, fullname: false })) || null;
+  const branch = (await git.currentBranch({ fs: syncBackedFs, dir: root, fullname: false })) || null;
   let commit: string;
   try {
-    commit = await git.resolveRef({ fs, dir: root, ref: 'HEAD' });
+    commit = await git.resolveRef({ fs: syncBackedFs, dir: root, ref: 'HEAD' });
   } catch (e) {
     if ((e as { code?: string }).code === 'NotFoundError') return unknown(root, branch, `the repository at ${root} has no commits yet`);
     throw e;
@@ -65,8 +69,18 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     .filter((rel) => rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel));
   const keep = (file: string) => !excluded.some((ex) => file === ex || file.startsWith(ex + '/'));
 
+  const signature = opts.cacheFile ? workTreeSignature(root, commit, excluded) : null;
+  if (signature && opts.cacheFile) {
+    try {
+      const saved = JSON.parse(fs.readFileSync(opts.cacheFile, 'utf8')) as { signature: string; stamp: GitStamp };
+      if (saved.signature === signature) return { stamp: { ...saved.stamp, root, commit, branch }, diagnostics: [] };
+    } catch {
+      // No usable cache: stamp from the repository.
+    }
+  }
+
   // refresh: false keeps this read-only: the stamp never rewrites the user's .git/index behind their back.
-  const matrix = await git.statusMatrix({ fs, dir: root, cache, filter: keep, refresh: false });
+  const matrix = await git.statusMatrix({ fs: syncBackedFs, dir: root, cache, filter: keep, refresh: false });
   const uncommitted: UncommittedFile[] = [];
   for (const row of matrix) {
     // Columns: file, HEAD, working tree, index; 0 absent, 1 same as HEAD, 2 same as working tree, 3 other.
@@ -82,7 +96,62 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   }
   uncommitted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const diffHash = uncommitted.length ? await hashUncommitted(root, uncommitted) : null;
-  return { stamp: { root, commit, branch, dirty: uncommitted.length > 0, uncommitted, diffHash }, diagnostics: [] };
+  const stamp: GitStamp = { root, commit, branch, dirty: uncommitted.length > 0, uncommitted, diffHash };
+  if (signature && opts.cacheFile) {
+    try {
+      fs.mkdirSync(path.dirname(opts.cacheFile), { recursive: true });
+      const tmp = `${opts.cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ signature, stamp }));
+      fs.renameSync(tmp, opts.cacheFile);
+    } catch {
+      // The next run stamps from the repository again.
+    }
+  }
+  return { stamp, diagnostics: [] };
+}
+
+const SIGNATURE_LIMIT = 50_000;
+
+/**
+ * What the stamp depends on, cheaply: HEAD, the index file, and the size and mtime of every file of the working tree
+ * (node_modules, .git and the excluded folders skipped; ignored files included, so the signature is conservative).
+ * Null for trees too large to walk quickly.
+ */
+function workTreeSignature(root: string, commit: string, excluded: string[]): string | null {
+  const h = createHash('sha256').update(`${commit}\n`);
+  try {
+    const st = fs.statSync(path.join(root, '.git', 'index'));
+    h.update(`index ${st.size} ${st.mtimeMs}\n`);
+  } catch {
+    h.update('no index\n');
+  }
+  let count = 0;
+  const walk = (rel: string): boolean => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return true;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.name === '.git' || e.name === 'node_modules' || excluded.some((x) => child === x || child.startsWith(x + '/'))) continue;
+      if (++count > SIGNATURE_LIMIT) return false;
+      if (e.isDirectory()) {
+        if (!walk(child)) return false;
+      } else {
+        try {
+          const st = fs.lstatSync(path.join(root, child));
+          h.update(`${child}\0${st.size}\0${st.mtimeMs}\n`);
+        } catch {
+          h.update(`${child}\0gone\n`);
+        }
+      }
+    }
+    return true;
+  };
+  return walk('') ? h.digest('hex') : null;
 }
 
 /** Each file as `path NUL status NUL size NUL bytes`, so that no two different change sets hash the same. */
