@@ -150,7 +150,8 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     }
   }
   // Metrics of the whole run, those replayed from skipped nodes included.
-  if (tracked) for (const [k, m] of Object.entries((await tracked.tracking.runs.getRun(tracked.recorder.runId)).metrics)) metrics[k] = m.value;
+  // Metrics with a history (per-epoch training curves) stay in the run record; the summary shows the final ones.
+  if (tracked) for (const [k, m] of Object.entries((await tracked.tracking.runs.getRun(tracked.recorder.runId)).metrics)) if (m.historyLength <= 1) metrics[k] = m.value;
   if (Object.keys(metrics).length) io.out(formatMetrics(metrics));
   const ran = result.executions.length;
   const cached = result.executions.filter((x) => x.cacheHit).length;
