@@ -3,7 +3,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean, didYouMeanOneOf } from '../diagnostics/didyoumean.ts';
 import { KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { buildGraph, topologicalOrder } from './graph.ts';
+import { buildGraph, reachable, topologicalOrder } from './graph.ts';
 import { isParam } from './pipelines.ts';
 import type { NodeIR } from './types.ts';
 
@@ -37,17 +37,6 @@ function unknown(kind: string, names: string[], known: string[], out: Diagnostic
   }
 }
 
-function descendants(start: Iterable<string>, next: Map<string, Set<string>>): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...start];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    for (const c of next.get(n) ?? []) stack.push(c);
-  }
-  return seen;
-}
 
 /** The nodes the filter selects, in the pipeline's (topological) order; throws KilnError on unknown names or an empty result. */
 export function filterNodes(nodes: readonly NodeIR[], filter: NodeFilter): NodeIR[] {
@@ -68,10 +57,10 @@ export function filterNodes(nodes: readonly NodeIR[], filter: NodeFilter): NodeI
     selected = new Set([...selected].filter((n) => s.has(n)));
   };
   if (filter.nodes?.length) keep(new Set(filter.nodes));
-  if (filter.fromNodes?.length) keep(descendants(filter.fromNodes, graph.children));
-  if (filter.toNodes?.length) keep(descendants(filter.toNodes, graph.parents));
-  if (filter.fromInputs?.length) keep(descendants(filter.fromInputs.flatMap((d) => graph.consumers.get(d) ?? []), graph.children));
-  if (filter.toOutputs?.length) keep(descendants(filter.toOutputs.map((d) => graph.producer.get(d)).filter((p): p is string => p !== undefined), graph.parents));
+  if (filter.fromNodes?.length) keep(reachable(filter.fromNodes, graph.children));
+  if (filter.toNodes?.length) keep(reachable(filter.toNodes, graph.parents));
+  if (filter.fromInputs?.length) keep(reachable(filter.fromInputs.flatMap((d) => graph.consumers.get(d) ?? []), graph.children));
+  if (filter.toOutputs?.length) keep(reachable(filter.toOutputs.map((d) => graph.producer.get(d)).filter((p): p is string => p !== undefined), graph.parents));
   if (filter.tags?.length) {
     const want = new Set(filter.tags);
     keep(new Set(nodes.filter((n) => n.tags.some((t) => want.has(t))).map((n) => n.name)));

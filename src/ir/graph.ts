@@ -101,3 +101,16 @@ function findCycle(candidates: string[], graph: NodeGraph): string[] {
   for (const n of candidates.sort()) if (!state.has(n)) visit(n);
   return found ?? candidates;
 }
+
+/** Everything reachable from `start` along `next` (children for downstream, parents for upstream), start included. */
+export function reachable(start: Iterable<string>, next: ReadonlyMap<string, ReadonlySet<string>>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const c of next.get(n) ?? []) stack.push(c);
+  }
+  return seen;
+}

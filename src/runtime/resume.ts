@@ -1,6 +1,6 @@
 // After a failure: which nodes to resume from (Kedro's `_find_nodes_to_resume_from`). The nearest nodes whose
 // inputs are all persisted, so that `--from-nodes` re-runs as little as possible and nothing is left out.
-import { buildGraph, topologicalOrder } from '../ir/graph.ts';
+import { buildGraph, reachable, topologicalOrder } from '../ir/graph.ts';
 import { isParam } from '../ir/pipelines.ts';
 import type { NodeIR } from '../ir/types.ts';
 
@@ -8,16 +8,7 @@ import type { NodeIR } from '../ir/types.ts';
 export type IsPersisted = (dataset: string) => boolean;
 
 function fromNodes(nodes: readonly NodeIR[], start: Iterable<string>): Set<string> {
-  const g = buildGraph(nodes);
-  const seen = new Set<string>();
-  const stack = [...start];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...g.children.get(n)!);
-  }
-  return seen;
+  return reachable(start, buildGraph(nodes).children);
 }
 
 /** Every node a resumed run must execute: the unfinished ones, the producers of their non-persisted inputs, and all downstream. */
