@@ -21,7 +21,7 @@ import { bundleInference } from './bundle.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
-import { hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
+import { artifactDigest, hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
 
 export interface BuiltArtifact {
   dir: string;
@@ -235,6 +235,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const parity = reused ? { records: reused.manifest.parity.records, backend: run.backend, ms: 0, verifiedBy: reused.manifest.parity.verified_by } : { ...(await checkParity(finalDir, run.backend)), verifiedBy: id };
     await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
     await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
+    await tracking.runs.setTag(id, `digest.${model.name}`, await artifactDigest(finalDir));
     const manifest = JSON.parse(await fs.readFile(path.join(finalDir, MANIFEST_FILE), 'utf8')) as ArtifactManifest;
     return { dir: finalDir, manifest, parity };
   } catch (e) {

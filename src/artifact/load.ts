@@ -25,6 +25,8 @@ export interface LoadedArtifact extends Predictor {
 export interface LoadOptions {
   /** Use this backend instead of the one the manifest names. */
   backend?: string;
+  /** sha256 of manifest.json as recorded by the run or the registry: then the manifest itself is verified too. */
+  digest?: string;
 }
 
 function validatorFor(schema: Record<string, unknown>): ValidateFunction {
@@ -37,7 +39,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
 
 export async function loadArtifact(dirOrPath: string, opts: LoadOptions = {}): Promise<LoadedArtifact> {
   const dir = path.resolve(dirOrPath);
-  const manifest = await verifyArtifact(dir);
+  const manifest = await verifyArtifact(dir, opts.digest);
   const warnings: Diagnostic[] = [];
   let backend: string | null = null;
   if (manifest.backend.name || opts.backend) {

@@ -15,9 +15,12 @@ async function projectStoreDir(projectRoot: string): Promise<string> {
 }
 
 /** A registered version's artifact path is relative to the project root (as `kiln publish` records it) or absolute. */
-export async function resolveArtifact(ref: string, projectRoot: string, storeDir?: string): Promise<{ dir: string; version?: number; model?: string }> {
+export async function resolveArtifact(ref: string, projectRoot: string, storeDir?: string): Promise<{ dir: string; version?: number; model?: string; digest?: string }> {
   const asPath = path.resolve(projectRoot, ref);
-  if (fs.existsSync(path.join(asPath, MANIFEST_FILE))) return { dir: asPath };
+  if (fs.existsSync(path.join(asPath, MANIFEST_FILE))) {
+    const digest = await digestFromRun(asPath, projectRoot, storeDir);
+    return digest ? { dir: asPath, digest } : { dir: asPath };
+  }
   if (!MODEL_REF.test(ref)) {
     throw new KilnError(diag('KILN6009', { ref, reason: fs.existsSync(asPath) ? `${asPath} has no ${MANIFEST_FILE}` : 'no such folder, and it is not a model reference', fix: 'Give an artifact folder (.kiln/artifacts/<model>/<run-id>) or a registry reference <model>@<alias> or <model>@v<version>.' }));
   }
@@ -29,7 +32,28 @@ export async function resolveArtifact(ref: string, projectRoot: string, storeDir
     const v = await tracking.registry.resolve(ref);
     const dir = path.resolve(projectRoot, v.artifactPath);
     if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) throw new KilnError(diag('KILN6009', { ref, reason: `version ${v.version} points at ${v.artifactPath}, which holds no artifact any more`, fix: 'Publish the model again, or roll the alias back to a version whose artifact still exists.' }));
-    return { dir, version: v.version, model: v.model };
+    return { dir, version: v.version, model: v.model, digest: v.artifactSha256 };
+  } finally {
+    tracking.close();
+  }
+}
+
+/**
+ * For a folder the project's store built (<store>/artifacts/<model>/<run-id>), the manifest digest its run recorded,
+ * so that a local artifact is anchored too; undefined for folders from elsewhere.
+ */
+async function digestFromRun(dir: string, projectRoot: string, storeDir?: string): Promise<string | undefined> {
+  const store = path.resolve(projectRoot, storeDir ?? (await projectStoreDir(projectRoot)));
+  const rel = path.relative(path.join(store, 'artifacts'), dir).split(path.sep);
+  if (rel.length !== 2 || rel[0].startsWith('..')) return undefined;
+  const { openTracking, storeExists } = await import('../tracking/index.ts');
+  if (!storeExists(store)) return undefined;
+  const tracking = openTracking(store);
+  try {
+    const run = await tracking.runs.getRun(rel[1]);
+    return run.tags[`digest.${rel[0]}`];
+  } catch {
+    return undefined;
   } finally {
     tracking.close();
   }

@@ -47,7 +47,25 @@ export async function readManifest(dir: string): Promise<ArtifactManifest> {
 }
 
 /** Throws KilnError unless every file of the artifact is exactly what its manifest lists. */
-export async function verifyArtifact(dir: string): Promise<ArtifactManifest> {
+/** The artifact's digest: the sha256 of manifest.json, which lists the sha256 of every other file (a Merkle root). */
+export async function artifactDigest(dir: string): Promise<string> {
+  return sha256File(path.join(dir, MANIFEST_FILE));
+}
+
+/**
+ * Throws KilnError unless every file of the artifact is exactly what its manifest lists, and, when `digest` is given
+ * (from the registry or the run that built it), unless the manifest itself is the one that was recorded.
+ */
+export async function verifyArtifact(dir: string, digest?: string): Promise<ArtifactManifest> {
+  if (digest !== undefined) {
+    let actual: string;
+    try {
+      actual = await artifactDigest(dir);
+    } catch {
+      actual = '';
+    }
+    if (actual && actual !== digest) throw new KilnError(diag('KILN6002', { artifact: dir, file: `${MANIFEST_FILE} (its sha256 is not the ${digest.slice(0, 12)}… recorded when it was built or published)` }));
+  }
   const manifest = await readManifest(dir);
   const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
   for (const [file, hash] of Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -24,8 +24,8 @@ async function predictAction(io: Io, ref: string, opts: { input: string; output?
   const { loadArtifact } = await import('../artifact/load.ts');
   const { predictFile, formatProgress } = await import('../serve/index.ts');
   const root = path.resolve(io.cwd, opts.project);
-  const { dir } = await resolveArtifact(ref, root);
-  const artifact = await loadArtifact(dir, opts.backend ? { backend: opts.backend } : {});
+  const { dir, digest } = await resolveArtifact(ref, root);
+  const artifact = await loadArtifact(dir, { ...(opts.backend ? { backend: opts.backend } : {}), ...(digest ? { digest } : {}) });
   if (artifact.warnings.length) report(io, artifact.warnings);
   const showProgress = io.isTTY && opts.output !== undefined;
   const started = performance.now();

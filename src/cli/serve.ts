@@ -38,8 +38,8 @@ async function serveAction(io: Io, ref: string, flags: ServeFlags): Promise<numb
   const { loadArtifact } = await import('../artifact/load.ts');
   const { createScoringServer, serveUntilSignal } = await import('../serve/index.ts');
   const root = path.resolve(io.cwd, flags.project);
-  const { dir } = await resolveArtifact(ref, root);
-  const artifact = await loadArtifact(dir, flags.backend ? { backend: flags.backend } : {});
+  const { dir, digest } = await resolveArtifact(ref, root);
+  const artifact = await loadArtifact(dir, { ...(flags.backend ? { backend: flags.backend } : {}), ...(digest ? { digest } : {}) });
   if (artifact.warnings.length) report(io, artifact.warnings);
   const server = createScoringServer(artifact, {
     maxBodyBytes: Number(flags.maxBodyBytes),

@@ -71,7 +71,7 @@ describe('artifact', () => {
     expect(a.validate({ x: 1 })).toBeNull();
     expect(a.validate({ x: 'one' })).toBe('/x: must be number');
     expect(a.validate({})).toBe('/x: is required');
-    await expect(a.predict([{ x: 1 }, { y: 2 }])).rejects.toThrow(/record 1 is not a valid input: \/x: is required/);
+    await expect(a.predict([{ x: 1 }, { y: 2 }])).rejects.toThrow(/KILN6007: record 1 is not a valid input: \/x: is required/);
   });
 
   it('refuses a tampered file', async () => {
@@ -133,5 +133,62 @@ describe('artifact', () => {
     const r = await kiln(['package', list[0].id], project);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/KILN6001: run \w+ cannot be packaged: it did not run node 'score' of the inference path/);
+  });
+});
+
+describe('artifact anchoring and failure modes', () => {
+  it('refuses a manifest that is not the one its run recorded (KILN6002), through the library and the CLI', async () => {
+    const list = JSON.parse((await kiln(['runs', 'list', '--json'], project)).stdout) as Array<{ id: string }>;
+    const runs = await Promise.all(list.map(async (r) => JSON.parse((await kiln(['runs', 'show', r.id, '--json'], project)).stdout)));
+    const built = runs.find((r) => r.tags?.['digest.scorer'] && path.resolve(project, r.tags['artifact.scorer']) === artifact);
+    expect(built, 'the run that built the artifact records its digest').toBeDefined();
+    const digest = built.tags['digest.scorer'];
+    expect((await loadArtifact(artifact, { digest })).manifest.model).toBe('scorer');
+    // Change a parameter the inference path reads: the files still match the manifest, but the manifest is not the recorded one.
+    const file = path.join(artifact, 'manifest.json');
+    const m = JSON.parse(await fs.readFile(file, 'utf8'));
+    m.inference_parameters['params:threshold'] = 0.99;
+    await fs.writeFile(file, JSON.stringify(m, null, 2) + '\n');
+    await expect(loadArtifact(artifact, { digest })).rejects.toThrow(/KILN6002: artifact .* is tampered with: manifest.json/);
+    const input = path.join(project, 'one.jsonl');
+    await fs.writeFile(input, '{"x": 1}\n');
+    const r = await kiln(['predict', artifact, '--input', input], project);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/KILN6002: artifact .* is tampered with: manifest.json/);
+  });
+
+  it('warns (KILN6010) and predicts on another backend when the one the artifact names is not available', async () => {
+    const dir = await copyArtifact();
+    const file = path.join(dir, 'manifest.json');
+    const m = JSON.parse(await fs.readFile(file, 'utf8'));
+    m.backend = { name: 'tfjs-node', tfjs: '4.22.0' };
+    await fs.writeFile(file, JSON.stringify(m, null, 2) + '\n');
+    const a = await loadArtifact(dir);
+    expect(a.warnings.map((w) => w.code)).toEqual(['KILN6010']);
+    expect(a.warnings[0].message).toMatch(/built on backend tfjs-node, which is not available here; predicting on (wasm|cpu|webgpu)/);
+    expect(await a.predict([{ x: 0 }])).toHaveLength(1);
+  });
+});
+
+describe('packaging failures', () => {
+  it('fails the build with KILN6006 naming the first differing record when node code is not deterministic', async () => {
+    const dir = await copyFixture('scorer');
+    const nodes = path.join(dir, 'pipelines', 'score', 'nodes.ts');
+    await fs.writeFile(nodes, (await fs.readFile(nodes, 'utf8')).replace('const z = (r.x - args.stats.mean) / args.stats.std;', 'const z = (r.x - args.stats.mean) / args.stats.std + Math.random() * 1e-9;'));
+    const r = await kiln(['run'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/KILN6006: parity check failed: record 1 gives \{"positive":(true|false),"z":[-\d.e]+\} from the artifact, but training computed/);
+    expect(await fs.readdir(path.join(dir, '.kiln', 'artifacts', 'scorer'))).toEqual([]);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails with KILN6008 when the model has no input schema', async () => {
+    const dir = await copyFixture('scorer');
+    const decl = path.join(dir, 'pipelines', 'score', 'pipeline.yaml');
+    await fs.writeFile(decl, (await fs.readFile(decl, 'utf8')).replace('  input_schema: ./input.schema.json\n', ''));
+    const r = await kiln(['run'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/KILN6008: model 'scorer' has no input schema/);
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
