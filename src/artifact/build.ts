@@ -1,7 +1,7 @@
 // Building an inference artifact from a finished training run: the bundled inference code, the fitted state the run
 // used, parity records (the evaluation inputs and the outputs training computed for them), and a manifest with the
 // sha256 of every file. The build ends with a parity check in a fresh process.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -11,7 +11,7 @@ import { parameterValue } from '../ir/parameters.ts';
 import { datasetOf } from '../ir/resolve.ts';
 import type { DatasetIR, JsonValue, ProjectIR } from '../ir/types.ts';
 import { createDataset } from '../runtime/datasets/index.ts';
-import { hashPath } from '../tracking/objects.ts';
+import { hashFile, hashPath, sha256 } from '../tracking/objects.ts';
 import type { Tracking } from '../tracking/index.ts';
 import type { RunRecord } from '../tracking/store.ts';
 import { kilnVersion } from '../version.ts';
@@ -21,7 +21,7 @@ import { bundleInference } from './bundle.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
-import { artifactDigest, hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
+import { hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
 
 export interface BuiltArtifact {
   dir: string;
@@ -138,6 +138,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
   await fs.mkdir(building, { recursive: true });
   await fs.mkdir(scratch, { recursive: true });
   let reused: { dir: string; manifest: ArtifactManifest } | null = null;
+  let manifest: ArtifactManifest;
+  let manifestText: string;
   try {
     // Fitted state: exactly what the inference path read in this run (by content hash), from the object store or,
     // when the run only read it, from its catalog location if the content is still the same.
@@ -167,10 +169,10 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const outputSnap = producerExec(model.output);
     if (!inputSnap?.object || !outputSnap?.object) fail(id, `the run kept no snapshot of '${!inputSnap?.object ? model.input : model.output}'`, 'Run the pipeline again with tracking on (the snapshot is what parity is checked against).');
     // What the parity records are made of: the two snapshots and the projection onto the input schema.
-    const paritySource = createHash('sha256').update(`${inputSnap.sha256}\n${outputSnap.sha256}\n${canonicalJson(model.inputSchemaJson)}`).digest('hex');
+    const paritySource = sha256(`${inputSnap.sha256}\n${outputSnap.sha256}\n${canonicalJson(model.inputSchemaJson)}`);
 
     const generatedFile = path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name));
-    const generatedSha = createHash('sha256').update(await fs.readFile(generatedFile)).digest('hex');
+    const generatedSha = await hashFile(generatedFile);
     const identity: ArtifactIdentity = {
       kiln_version: kilnVersion,
       backend: run.backend,
@@ -200,7 +202,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     for (const ref of model.parameters) inferenceParameters[ref] = parameterValue(params, ref.slice(PARAMS.length));
     const metrics: Record<string, number> = {};
     for (const [k, m] of Object.entries(run.metrics)) metrics[k] = m.value;
-    const manifest: ArtifactManifest = {
+    manifest = {
       format: 1,
       model: model.name,
       run_id: id,
@@ -220,7 +222,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       generated_sha256: generatedSha,
       files: await hashArtifactFiles(building),
     };
-    await fs.writeFile(path.join(building, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    manifestText = JSON.stringify(manifest, null, 2) + '\n';
+    await fs.writeFile(path.join(building, MANIFEST_FILE), manifestText);
     // Swap in the finished folder; a rebuild replaces the previous one only once it is complete.
     await fs.rm(finalDir, { recursive: true, force: true });
     await fs.rename(building, finalDir);
@@ -235,9 +238,9 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const parity = reused ? { records: reused.manifest.parity.records, backend: run.backend, ms: 0, verifiedBy: reused.manifest.parity.verified_by } : { ...(await checkParity(finalDir, run.backend)), verifiedBy: id };
     await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
     await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
-    await tracking.runs.setTag(id, `digest.${model.name}`, await artifactDigest(finalDir));
-    const manifest = JSON.parse(await fs.readFile(path.join(finalDir, MANIFEST_FILE), 'utf8')) as ArtifactManifest;
-    return { dir: finalDir, manifest, parity };
+    // The digest is the sha256 of manifest.json (see artifactDigest), hashed from the text just written.
+    await tracking.runs.setTag(id, `digest.${model.name}`, sha256(manifestText));
+    return { dir: finalDir, manifest: JSON.parse(manifestText) as ArtifactManifest, parity };
   } catch (e) {
     await fs.rm(finalDir, { recursive: true, force: true });
     await tracking.runs.setTag(id, `parity.${model.name}`, 'failed').catch(() => undefined);

@@ -9,9 +9,8 @@ const MODEL_REF = /^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9_-]+$/;
 
 /** The store folder kiln.yaml names (`store:`), so that registry references work whatever the project chose. */
 async function projectStoreDir(projectRoot: string): Promise<string> {
-  const { fsHost } = await import('../config/host.ts');
-  const { loadProject } = await import('../config/load.ts');
-  return (await loadProject(fsHost(path.resolve(projectRoot)))).settings?.storeDir ?? '.kiln';
+  const { storeDirOf } = await import('../config/store-dir.ts');
+  return storeDirOf(projectRoot);
 }
 
 /** A registered version's artifact path is relative to the project root (as `kiln publish` records it) or absolute. */

@@ -1,9 +1,9 @@
 // Verifying an artifact before anything in it is loaded: a readable manifest, and every file present, unchanged
 // and listed (nothing missing, nothing added).
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
+import { hashFile } from '../tracking/objects.ts';
 import { MANIFEST_FILE, manifestProblem, type ArtifactManifest } from './manifest.ts';
 
 async function listFiles(dir: string, rel = ''): Promise<string[]> {
@@ -16,40 +16,34 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
-}
-
 /** Hashes of every file under `dir` except the manifest, by relative path. */
 export async function hashArtifactFiles(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of await listFiles(dir)) if (f !== MANIFEST_FILE) out[f] = await sha256File(path.join(dir, ...f.split('/')));
+  for (const f of await listFiles(dir)) if (f !== MANIFEST_FILE) out[f] = await hashFile(path.join(dir, ...f.split('/')));
   return out;
 }
 
 export async function readManifest(dir: string): Promise<ArtifactManifest> {
-  const shown = dir;
   let text: string;
   try {
     text = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8');
   } catch {
-    throw new KilnError(diag('KILN6009', { ref: shown, reason: `there is no ${MANIFEST_FILE} in it`, fix: 'Give the folder of a built artifact (.kiln/artifacts/<model>/<run-id>), or a registry reference such as spam-filter@production.' }));
+    throw new KilnError(diag('KILN6009', { ref: dir, reason: `there is no ${MANIFEST_FILE} in it`, fix: 'Give the folder of a built artifact (.kiln/artifacts/<model>/<run-id>), or a registry reference such as spam-filter@production.' }));
   }
   let manifest: unknown;
   try {
     manifest = JSON.parse(text);
   } catch (e) {
-    throw new KilnError(diag('KILN6005', { artifact: shown, reason: `it is not valid JSON (${(e as Error).message})` }));
+    throw new KilnError(diag('KILN6005', { artifact: dir, reason: `it is not valid JSON (${(e as Error).message})` }));
   }
   const problem = manifestProblem(manifest);
-  if (problem) throw new KilnError(diag('KILN6005', { artifact: shown, reason: problem }));
+  if (problem) throw new KilnError(diag('KILN6005', { artifact: dir, reason: problem }));
   return manifest as ArtifactManifest;
 }
 
-/** Throws KilnError unless every file of the artifact is exactly what its manifest lists. */
 /** The artifact's digest: the sha256 of manifest.json, which lists the sha256 of every other file (a Merkle root). */
 export async function artifactDigest(dir: string): Promise<string> {
-  return sha256File(path.join(dir, MANIFEST_FILE));
+  return hashFile(path.join(dir, MANIFEST_FILE));
 }
 
 /**
@@ -71,7 +65,7 @@ export async function verifyArtifact(dir: string, digest?: string): Promise<Arti
   for (const [file, hash] of Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (file.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(file)) throw new KilnError(diag('KILN6005', { artifact: dir, reason: `it lists a path outside the artifact: ${file}` }));
     if (!present.has(file)) throw new KilnError(diag('KILN6003', { artifact: dir, file }));
-    if ((await sha256File(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, file }));
+    if ((await hashFile(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, file }));
     present.delete(file);
   }
   const extra = [...present];

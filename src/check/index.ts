@@ -10,8 +10,10 @@ export function checkProject(ir: ProjectIR, sources: ReadonlyMap<string, string>
   for (const p of Object.values(ir.pipelines)) {
     checkPipelineGraph(ir, p, cyclic.get(p.name), out);
     // A reused pipeline's nodes appear in several pipelines; check each function once.
-    const fresh = p.nodes.filter((n) => !seenNodes.has(`${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`));
-    for (const n of fresh) seenNodes.add(`${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`);
+    const fresh = p.nodes.filter((n) => {
+      const key = `${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`;
+      return seenNodes.has(key) ? false : (seenNodes.add(key), true);
+    });
     checkFunctions(fresh, sources, out);
   }
   checkUnusedCatalogEntries(ir, out);

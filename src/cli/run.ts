@@ -6,6 +6,7 @@ import type { CommandModule } from './main.ts';
 import { report, EXIT_OK, EXIT_USER, handleFailure, type Io } from './io.ts';
 import { executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
 import { kilnVersion } from '../version.ts';
+import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
 import { isKilnError } from '../diagnostics/diagnostic.ts';
@@ -57,7 +58,6 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
     filter: { nodes: flags.nodes, fromNodes: flags.fromNodes, toNodes: flags.toNodes, fromInputs: flags.fromInputs, toOutputs: flags.toOutputs, tags: flags.tags, namespaces: flags.namespaces },
     params: flags.params ?? [],
     loadVersions: flags.loadVersion ?? [],
-    ...(flags.backend ? { backend: flags.backend } : {}),
     concurrency,
     useCache: flags.cache,
     command: ['kiln', ...argv],
@@ -66,7 +66,7 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
     note: (m) => io.err(`${m}\n`),
   };
   // The git stamp reads the whole working tree; started now, it overlaps with compiling and loading modules.
-  const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [path.join(root, '.kiln')], cacheFile: path.join(root, '.kiln', 'cache', 'git-stamp.json') })).catch(() => null) : null;
+  const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [storeDirOf(root)], cacheFile: path.join(storeDirOf(root), 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
     const prepared = await prepareRun(req);
     if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
@@ -110,7 +110,6 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   let result;
   try {
     result = await executeRun(prepared, req, {
-      backend: null,
       ...(backendRequest
         ? {
             fingerprintSalt: `backend:${backendRequest}`,
@@ -167,19 +166,25 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, sta
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
   const storeDir = path.join(req.root, prepared.ir.settings.storeDir);
   const tracking = openTracking(storeDir);
-  const early = prepared.ir.settings.storeDir === '.kiln' ? await stamping : null;
-  const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
-  if (diagnostics.length) report(io, diagnostics, { root: req.root });
-  const recorder = await RunRecorder.start(tracking.runs, {
-    pipeline: prepared.pipeline.name,
-    command: req.command,
-    git: stamp,
-    versions: { kiln: kilnVersion, node: process.versions.node, tfjs: null },
-    backend: null,
-    params: prepared.params.values,
-  });
-  const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
-  return { tracking, recorder, tracker, close: () => tracking.close() };
+  try {
+    const early = storeDir === storeDirOf(req.root) ? await stamping : null;
+    const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
+    if (diagnostics.length) report(io, diagnostics, { root: req.root });
+    const recorder = await RunRecorder.start(tracking.runs, {
+      pipeline: prepared.pipeline.name,
+      command: req.command,
+      git: stamp,
+      versions: { kiln: kilnVersion, node: process.versions.node, tfjs: null },
+      backend: null,
+      params: prepared.params.values,
+    });
+    const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
+    return { tracking, recorder, tracker, close: () => tracking.close() };
+  } catch (e) {
+    // No run was started (or recording it failed): the caller only closes what it got back.
+    tracking.close();
+    throw e;
+  }
 }
 
 export const runCommand: CommandModule = {

@@ -6,6 +6,7 @@ import { handleFailure, EXIT_OK, type Io } from './io.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
+import { storeDirOf as projectStoreDir } from '../config/store-dir.ts';
 
 interface Common {
   project?: string;
@@ -89,7 +90,7 @@ function formatBytes(n: number): string {
 }
 
 function storeDirOf(io: Io, opts: Common): string {
-  return path.join(path.resolve(io.cwd, opts.project ?? '.'), '.kiln');
+  return projectStoreDir(path.resolve(io.cwd, opts.project ?? '.'));
 }
 
 /** Opens the project's store, or returns null when there is none yet (reading commands never create one). */
@@ -222,7 +223,7 @@ function notFound(io: Io, opts: Common, id: string): KilnError {
 }
 
 function withCommon(c: Command): Command {
-  return c.option('--project <dir>', 'project folder; the run store is <dir>/.kiln', '.').option('--json', 'print JSON instead of tables');
+  return c.option('--project <dir>', 'project folder; the run store is the one its kiln.yaml names (<dir>/.kiln by default)', '.').option('--json', 'print JSON instead of tables');
 }
 
 export const runsCommand: CommandModule = {

@@ -17,7 +17,8 @@ export const validateCommand: CommandModule = {
         const code = report(io, result.diagnostics, { json: opts.json, sources: result.loaded.sources, root });
         if (!opts.json && code === 0) {
           const n = result.ir ? Object.values(result.ir.pipelines).reduce((s, p) => s + p.nodes.length, 0) : 0;
-          io.err(`${result.diagnostics.length ? '' : ''}valid: ${Object.keys(result.ir?.pipelines ?? {}).length} pipeline(s), ${n} node(s), ${Object.keys(result.ir?.datasets ?? {}).length} catalog entr${Object.keys(result.ir?.datasets ?? {}).length === 1 ? 'y' : 'ies'}\n`);
+          const entries = Object.keys(result.ir?.datasets ?? {}).length;
+          io.err(`valid: ${Object.keys(result.ir?.pipelines ?? {}).length} pipeline(s), ${n} node(s), ${entries} catalog entr${entries === 1 ? 'y' : 'ies'}\n`);
         }
         setExit(code);
       });

@@ -1,7 +1,7 @@
 // IR → view models for the templates. Every decision is made here; templates only print.
 import path from 'node:path';
 import { isParam, PARAMS } from '../ir/pipelines.ts';
-import type { DatasetIR, NodeIR, PipelineIR, ProjectIR } from '../ir/types.ts';
+import type { DatasetIR, NodeIR, ProjectIR } from '../ir/types.ts';
 import { ident, lit } from './literals.ts';
 
 export interface ImportView {
@@ -156,9 +156,5 @@ export function datasetTypes(ir: ProjectIR, aliases: Map<string, string>, schema
         return 'unknown';
     }
   }
-}
-
-export function pipelineModules(p: PipelineIR): string[] {
-  return p.nodes.map((n) => n.func.module);
 }
 

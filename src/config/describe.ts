@@ -1,9 +1,6 @@
 // Names a place in a declaration file in the user's words: "inputs of node 'split'", "dataset 'raw_emails'".
 import type { DeclarationKind } from './schemas.ts';
-
-function parts(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
+import { pointerParts } from './yaml.ts';
 
 function at(value: unknown, path: string[]): unknown {
   let v = value;
@@ -25,7 +22,7 @@ function nodeLabel(value: unknown, index: string): string {
 }
 
 export function describePointer(kind: DeclarationKind, value: unknown, pointer: string): string {
-  const p = parts(pointer);
+  const p = pointerParts(pointer);
   switch (kind) {
     case 'project':
       return p.length === 0 ? 'kiln.yaml' : `'${p.join('.')}' in kiln.yaml`;

@@ -16,7 +16,8 @@ export interface ProjectHost {
   packageJson?(): Promise<{ path: string; type: string | null } | null>;
 }
 
-const SKIP_DIRS = new Set(['node_modules', '.git', '.kiln']);
+/** Folders never searched for declarations. */
+export const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', '.kiln']);
 
 export function fsHost(root: string): ProjectHost {
   const abs = (p: string) => path.join(root, ...p.split('/'));

@@ -70,7 +70,14 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   if (!projectFile.valid) return out;
   const raw = projectFile.value as RawProject;
   const hookLocations = (raw.hooks ?? []).map((_, i) => locate(projectFile, `/hooks/${i}`));
-  out.settings = normalizeProject(raw, host.root, locate(projectFile, ''), hookLocations);
+  const settings = normalizeProject(raw, host.root, locate(projectFile, ''), hookLocations);
+  // kiln writes generated/ and the store, reads the declarations and imports the hooks: all of them inside the project.
+  const outside = ([['/pipelines', raw.pipelines], ['/generated', raw.generated], ['/store', raw.store]] as const).filter(([, p]) => p !== undefined && escapesRoot(p));
+  for (const [pointer, p] of outside) out.diagnostics.push(diag('KILN1013', { path: p }, locate(projectFile, pointer)));
+  const outsideHooks = settings.hooks.filter((h) => escapesRoot(h.module));
+  for (const h of outsideHooks) out.diagnostics.push(diag('KILN1013', { path: h.module }, h.location));
+  if (outside.length || outsideHooks.length) return out;
+  out.settings = settings;
   if (host.packageJson) {
     const pkg = await host.packageJson();
     if (!pkg || pkg.type !== 'module') {
@@ -114,7 +121,7 @@ async function readReferencedFiles(out: LoadedProject): Promise<void> {
   }
   for (const h of out.settings?.hooks ?? []) wanted.add(h.module);
   for (const rel of [...wanted].sort()) {
-    if (rel.startsWith('../') || out.sources.has(rel)) continue;
+    if (escapesRoot(rel) || out.sources.has(rel)) continue;
     const size = await out.host.fileSize(rel);
     if (size === undefined || size > 8 * MAX_FILE_BYTES) continue;
     const text = await out.host.readFile(rel);
@@ -125,4 +132,11 @@ async function readReferencedFiles(out: LoadedProject): Promise<void> {
 /** A path written relative to a declaration file, as a normalised project-relative path ('../x' when it escapes). */
 export function joinRel(fromFile: string, ref: string): string {
   return path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), ref));
+}
+
+/** Whether a project-relative path leaves the project (absolute, or climbing out with '..'). */
+export function escapesRoot(p: string): boolean {
+  if (path.isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) return true;
+  const n = path.posix.normalize(p.replace(/\\/g, '/'));
+  return n === '..' || n.startsWith('../');
 }

@@ -18,11 +18,6 @@ export function readSchema(kind: DeclarationKind | 'manifest'): Record<string, u
   return JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8')) as Record<string, unknown>;
 }
 
-/** Schema file name, for the `# yaml-language-server: $schema=` header of files kiln writes. */
-export function schemaFileName(kind: DeclarationKind): string {
-  return files[kind];
-}
-
 let ajv: Ajv | undefined;
 const compiled = new Map<DeclarationKind, ValidateFunction>();
 

@@ -3,18 +3,11 @@ import type { ErrorObject } from 'ajv';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { readSchema, validator, type DeclarationKind } from './schemas.ts';
-import { locate, locateKey, nodeAtPointer, spanLocation, type YamlFile } from './yaml.ts';
+import { validator, type DeclarationKind } from './schemas.ts';
+import { locate, locateKey, nodeAtPointer, pointerParts, spanLocation, type YamlFile } from './yaml.ts';
 import { describePointer, describeTypes, describeValue } from './describe.ts';
 
 type SchemaNode = Record<string, unknown>;
-
-const roots = new Map<DeclarationKind, SchemaNode>();
-function rootSchema(kind: DeclarationKind): SchemaNode {
-  let r = roots.get(kind);
-  if (!r) roots.set(kind, (r = readSchema(kind)));
-  return r;
-}
 
 function childPointer(pointer: string, key: string): string {
   return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -47,7 +40,7 @@ function branchTypes(branch: SchemaNode, root: SchemaNode): string[] | null {
   for (let hops = 0; hops < 10 && s && typeof s === 'object' && typeof (s as SchemaNode).$ref === 'string'; hops++) {
     const ref = (s as SchemaNode).$ref as string;
     if (!ref.startsWith('#/')) return null;
-    s = ref.slice(2).split('/').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as SchemaNode)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), root);
+    s = pointerParts(ref.slice(1)).reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as SchemaNode)[k] : undefined), root);
   }
   const t = (s as SchemaNode | undefined)?.type;
   return t === undefined ? null : Array.isArray(t) ? t.map(String) : [String(t)];
@@ -148,7 +141,7 @@ export function validateDeclaration(kind: DeclarationKind, f: YamlFile): Diagnos
   if ((kind === 'catalog' || kind === 'parameters') && (f.value === null || f.value === undefined)) return [];
   const validate = validator(kind);
   if (validate(f.value)) return [];
-  const errors = simplifyAnyOf(validate.errors ?? [], rootSchema(kind));
+  const errors = simplifyAnyOf(validate.errors ?? [], validate.schema as SchemaNode);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of errors) {

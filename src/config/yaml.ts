@@ -350,9 +350,14 @@ function findUnresolvedAlias(doc: Document.Parsed): (YamlNode & { source: string
   return found;
 }
 
+/** The reference tokens of a JSON pointer ('/a/b~1c' → ['a', 'b/c']). */
+export function pointerParts(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 /** The YAML node at a JSON pointer, or the deepest existing ancestor, and whether it was found exactly. */
 export function nodeAtPointer(doc: Document.Parsed, pointer: string): { node: ParsedNode | null; key: ParsedNode | null; exact: boolean } {
-  const parts = pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointerParts(pointer);
   let node: unknown = doc.contents;
   let key: unknown = null;
   for (const part of parts) {

@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type Loader, type Plugin } from 'esbuild';
 import type { GitTree, Repository } from './git-host.ts';
 import { repoPath } from './git-host.ts';
+import { kilnRoot } from '../runtime/kiln-self.ts';
 
 /** Read access to files by repository-relative path. */
 export interface FileSource {
@@ -31,9 +31,6 @@ export function directorySource(dir: string): FileSource {
     },
   };
 }
-
-/** The folder of the running kiln (package.json, src/): `kiln` imports in node code resolve to its sources. */
-const kilnRoot = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
 
 const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' };
 const SUFFIXES = ['', '.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '.json', '/index.ts', '/index.tsx', '/index.js', '/index.mjs'];

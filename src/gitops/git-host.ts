@@ -6,7 +6,7 @@ import path from 'node:path';
 import git from 'isomorphic-git';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
-import type { ProjectHost } from '../config/host.ts';
+import { SKIP_DIRS, type ProjectHost } from '../config/host.ts';
 
 export interface Repository {
   /** Absolute path of the working tree's root. */
@@ -192,8 +192,6 @@ export class GitTree {
     return this.files.get(repoPath);
   }
 }
-
-const SKIP_DIRS = new Set(['node_modules', '.git', '.kiln']);
 
 /** Project-relative path → repository-relative path. */
 export function repoPath(repo: Repository, rel: string): string {

@@ -5,7 +5,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { LoadedFile } from '../config/load.ts';
-import { joinRel } from '../config/load.ts';
+import { escapesRoot, joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
 import type { DatasetIR, DatasetType, JsonValue } from './types.ts';
 
@@ -31,13 +31,6 @@ const OPTIONS_BY_TYPE: Record<DatasetType, string[]> = {
   metrics: ['prefix'],
 };
 const SCHEMA_TYPES = new Set<DatasetType>(['memory', 'json', 'jsonl', 'csv', 'partitioned']);
-
-/** Whether a project-relative path leaves the project (absolute, or climbing out with '..'). */
-export function escapesRoot(p: string): boolean {
-  if (path.isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) return true;
-  const n = path.posix.normalize(p.replace(/\\/g, '/'));
-  return n === '..' || n.startsWith('../');
-}
 
 function allowedOutside(abs: string, allowed: string[]): boolean {
   return allowed.some((a) => abs === a || abs.startsWith(a.endsWith(path.sep) ? a : a + path.sep));

@@ -3,7 +3,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { locate, locateKey } from '../config/yaml.ts';
-import { buildGraph } from './graph.ts';
+import { buildGraph, reachable } from './graph.ts';
 import { isParam, type PipelineDecl } from './pipelines.ts';
 import { schemaRelativeTo } from './resolve.ts';
 import type { DatasetIR, ModelBindingIR, ModelGateIR, PipelineIR } from './types.ts';
@@ -26,23 +26,9 @@ export function resolveModel(decl: PipelineDecl, pipeline: PipelineIR, datasets:
   if (!ok) return null;
 
   // Nodes downstream of the input (through data) that the output depends on.
-  const downstream = new Set<string>();
-  const queue = [...(graph.consumers.get(raw.input) ?? [])];
-  while (queue.length) {
-    const n = queue.shift()!;
-    if (downstream.has(n)) continue;
-    downstream.add(n);
-    queue.push(...graph.children.get(n)!);
-  }
-  const upstream = new Set<string>();
+  const downstream = reachable(graph.consumers.get(raw.input) ?? [], graph.children);
   const producer = graph.producer.get(raw.output);
-  const stack = producer ? [producer] : [];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (upstream.has(n)) continue;
-    upstream.add(n);
-    stack.push(...graph.parents.get(n)!);
-  }
+  const upstream = reachable(producer === undefined ? [] : [producer], graph.parents);
   const sub = nodes.filter((n) => downstream.has(n.name) && upstream.has(n.name));
   if (sub.length === 0 || !sub.some((n) => n.outputs.some((o) => o.dataset === raw.output))) {
     diagnostics.push(diag('KILN2019', { input: raw.input, output: raw.output }, locate(f, '/model/output')));

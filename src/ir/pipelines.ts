@@ -3,9 +3,8 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { LoadedFile } from '../config/load.ts';
-import { joinRel } from '../config/load.ts';
+import { escapesRoot, joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
-import { escapesRoot } from './catalog.ts';
 import type { BindingForm, BindingIR, NodeIR } from './types.ts';
 import type { NodeDeclaration, PipelineDeclaration, PipelineReuse } from '../types/pipeline.ts';
 

@@ -2,9 +2,9 @@
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { LoadedProject } from '../config/load.ts';
-import { joinRel } from '../config/load.ts';
+import { escapesRoot, joinRel } from '../config/load.ts';
 import { locate } from '../config/yaml.ts';
-import { resolveCatalog, loadRecordSchema, escapesRoot } from './catalog.ts';
+import { resolveCatalog, loadRecordSchema } from './catalog.ts';
 import { resolveParameters } from './parameters.ts';
 import { expandPipelines, pipelineLocation, type PipelineDecl, type RawPipeline } from './pipelines.ts';
 import { topologicalOrder } from './graph.ts';

@@ -9,7 +9,7 @@ import { kilnSelf } from './kiln-self.ts';
 import { writeFileAtomic } from './atomic.ts';
 import type { NodeIR } from '../ir/types.ts';
 import type { RunStore } from '../tracking/store.ts';
-import { hashTree, type ObjectStore } from '../tracking/objects.ts';
+import { hashTree, sha256, type ObjectStore } from '../tracking/objects.ts';
 import { kilnVersion } from '../version.ts';
 import type { Dataset } from './datasets/types.ts';
 import { FileDataset } from './datasets/file.ts';
@@ -92,7 +92,7 @@ export class ObjectStoreTracker implements ContentTracker {
     const state = await this.state();
     const known = state.get(file);
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return known.hash;
-    const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    const hash = sha256(await fs.readFile(file));
     state.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash });
     this.dirty = true;
     return hash;
@@ -125,9 +125,10 @@ export class ObjectStoreTracker implements ContentTracker {
     } catch {
       return null;
     }
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    if (!store) return { hash, ref: null };
-    return { hash, ref: await this.objects.putBytes(bytes) };
+    if (!store) return { hash: sha256(bytes), ref: null };
+    // putBytes names the object by the sha256 of the bytes: that is the hash, not computed a second time.
+    const ref = await this.objects.putBytes(bytes);
+    return { hash: ref, ref };
   }
 
   async lookup(node: string, fingerprint: string): Promise<CachedExecution | null> {
@@ -153,7 +154,6 @@ export class ObjectStoreTracker implements ContentTracker {
   }
 }
 
-/** The code of a module and the project modules it imports, bundled by esbuild (packages left out), hashed. */
 /** A code hash and the files (with their size and mtime) it was computed from. */
 interface CodeState {
   hash: string;
@@ -185,6 +185,7 @@ async function cachedBundleHash(entry: string, states: Record<string, CodeState>
   return { hash, state: { hash, inputs: stats } };
 }
 
+/** The code of a module and the project modules it imports, bundled by esbuild (packages left out), hashed. */
 async function bundleHash(entry: string): Promise<{ hash: string; inputs: string[] }> {
   // Loaded on demand: a run whose node code did not change never starts esbuild.
   const { build } = (await import('esbuild')) as { build: typeof Build };

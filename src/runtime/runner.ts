@@ -98,9 +98,9 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
 
   // Check the compiled table against the IR, and the pipeline's free inputs against the catalog, before running anything.
   const compiled = new Map<string, CompiledNode>();
+  const same = (a: readonly string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   for (const n of nodes) {
     const c = module.nodes[n.name];
-    const same = (a: readonly string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     if (!c || !same(c.inputs, n.inputs.map((i) => i.dataset)) || !same(c.outputs, n.outputs.map((o) => o.dataset))) {
       throw new KilnError(diag('KILN3012', { pipeline: module.pipeline, problem: c ? `node '${n.name}' has other inputs or outputs` : `node '${n.name}' is missing` }));
     }
@@ -112,7 +112,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   for (const d of inputs) {
     const reader = nodes.find((n) => n.inputs.some((i) => i.dataset === d))!;
     if (!ir.datasets[d]) {
-      problems.push(diag('KILN3001', { dataset: d, node: reader.name, suggestion: didYouMean(d, Object.keys(ir.datasets)) ? ` Did you mean${didYouMean(d, Object.keys(ir.datasets)).replace(' did you mean', '')}` : '' }, reader.inputs.find((i) => i.dataset === d)?.location));
+      const suggestion = didYouMean(d, Object.keys(ir.datasets));
+      problems.push(diag('KILN3001', { dataset: d, node: reader.name, suggestion: suggestion.replace(/^ did/, ' Did') }, reader.inputs.find((i) => i.dataset === d)?.location));
       continue;
     }
     if (!(await dataset(d).exists())) {
@@ -245,7 +246,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
           execution.reusedFrom = hit.runId;
           execution.cacheHit = true;
           execution.endedAt = Date.now();
-      execution.durationMs = performance.now() - t0;
+          execution.durationMs = performance.now() - t0;
           executions.push(execution);
           done.add(n.name);
           release(n);

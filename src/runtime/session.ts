@@ -25,7 +25,6 @@ export interface RunRequest {
   filter: NodeFilter;
   params: string[];
   loadVersions: string[];
-  backend?: string;
   concurrency: number;
   useCache: boolean;
   command: string[];
@@ -96,7 +95,7 @@ export function usesTensorflow(prepared: PreparedRun): boolean {
   return prepared.nodes.some((n) => /@tensorflow\/tfjs|kiln\/ml/.test(prepared.sources.get(n.func.module) ?? ''));
 }
 
-export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; backend: string | null; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
+export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
   const run: RunInfo = {
     runId: extra.runId ?? randomUUID(),
     pipeline: prepared.pipeline.name,
@@ -104,7 +103,8 @@ export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: 
     nodes: prepared.nodes.map((n) => n.name),
     params: flattenParameters(prepared.params.values),
     command: req.command,
-    backend: extra.backend,
+    // Set by `beforeExecution` once a node needs the backend (a run that skips every node never sets one up).
+    backend: null,
   };
   const hooks = [...(extra.hooks ?? []), ...prepared.hooks];
   for (const h of hooks) await h.beforePipelineRun?.({ run });

@@ -50,16 +50,25 @@ export class RunRecorder {
   /** Metrics reported by a node (its context, or a metrics dataset it saved). */
   metrics(node: string, metrics: Record<string, number>, step?: number): void {
     for (const [key, value] of Object.entries(metrics)) this.log(node).metrics.push({ key, value, step: step ?? 0 });
-    this.pending.push(this.store.logMetrics(this.runId, metrics, step === undefined ? {} : { step }));
+    this.defer(this.store.logMetrics(this.runId, metrics, step === undefined ? {} : { step }));
   }
 
   /** A file reported by a node (a training-curve image, say). */
   file(node: string, name: string, content: string | Uint8Array): void {
-    this.pending.push(
+    this.defer(
       this.store.logFile(this.runId, name, content).then((f) => {
         this.log(node).files.push({ name, object: f.object });
       }),
     );
+  }
+
+  /**
+   * Keeps a write for the next flush. A refused write (a metric that is not a number, say) rejects there, failing the
+   * node with its diagnostic; until then it is marked handled, so that it does not end the process as an unhandled rejection.
+   */
+  private defer(write: Promise<unknown>): void {
+    write.catch(() => {});
+    this.pending.push(write);
   }
 
   private async flush(): Promise<void> {
@@ -76,17 +85,20 @@ export class RunRecorder {
     return { [NODE_LOG_OUTPUT]: { sha256: object, object } };
   }
 
-  /** Replays what an earlier execution of a skipped node logged, so this run's record is complete. */
-  private async replay(node: string, fingerprint: string): Promise<void> {
-    const hit = await this.store.findCachedExecution(node, fingerprint);
-    const ref = hit?.outputs[NODE_LOG_OUTPUT]?.object;
-    if (!ref) return;
-    const l = JSON.parse((await this.store.objects.getBytes(ref)).toString('utf8')) as NodeLog;
+  /**
+   * Replays what an earlier execution of a skipped node logged, so this run's record is complete; returns that log
+   * as an output of this execution, so that a later run skipping the node again finds it here too.
+   */
+  private async replay(node: string, fingerprint: string | null): Promise<Record<string, DatasetOutput>> {
+    if (!fingerprint) return {};
+    const o = (await this.store.findCachedExecution(node, fingerprint))?.outputs[NODE_LOG_OUTPUT];
+    if (!o) return {};
+    const l = JSON.parse((await this.store.objects.getBytes(o.object)).toString('utf8')) as NodeLog;
     const bySteps = new Map<number, Record<string, number>>();
     for (const m of l.metrics) bySteps.set(m.step, { ...(bySteps.get(m.step) ?? {}), [m.key]: m.value });
     for (const [step, metrics] of [...bySteps.entries()].sort(([a], [b]) => a - b)) await this.store.logMetrics(this.runId, metrics, { step });
     for (const f of l.files) await this.store.attachFile(this.runId, f.name, f.object);
-    this.logs.set(node, l);
+    return { [NODE_LOG_OUTPUT]: { sha256: o.sha256, object: o.object } };
   }
 
   private outputsOf(e: NodeExecution): Record<string, DatasetOutput> {
@@ -103,8 +115,7 @@ export class RunRecorder {
       const ex = e.execution;
       let id = this.executionIds.get(e.node);
       if (id === undefined) id = await this.store.startNode(this.runId, e.node, { fingerprint: ex.fingerprint, startTime: ex.startedAt });
-      if (ex.cacheHit && ex.fingerprint) await this.replay(e.node, ex.fingerprint);
-      const logOutput = ex.cacheHit ? await this.cachedLogOutput(e.node, ex.fingerprint) : await this.nodeLogOutput(e.node);
+      const logOutput = ex.cacheHit ? await this.replay(e.node, ex.fingerprint) : await this.nodeLogOutput(e.node);
       await this.store.finishNode(id, { status: 'FINISHED', cacheHit: ex.cacheHit, inputs: ex.inputs, outputs: { ...this.outputsOf(ex), ...logOutput }, endTime: ex.endedAt });
     },
     onNodeError: async (e) => {
@@ -114,13 +125,6 @@ export class RunRecorder {
       await this.store.finishNode(id, { status: 'FAILED', error: e.error instanceof Error ? e.error.message : String(e.error) });
     },
   };
-
-  private async cachedLogOutput(node: string, fingerprint: string | null): Promise<Record<string, DatasetOutput>> {
-    if (!fingerprint) return {};
-    const hit = await this.store.findCachedExecution(node, fingerprint);
-    const o = hit?.outputs[NODE_LOG_OUTPUT];
-    return o ? { [NODE_LOG_OUTPUT]: { sha256: o.sha256, object: o.object } } : {};
-  }
 
   /** The backend, once the run sets one up (lazily, when a node first needs it). */
   async setBackend(backend: string | null, tfjs: string | null): Promise<void> {

@@ -94,4 +94,14 @@ describe('loadProject', () => {
     expect(two.diagnostics.map((d) => `${d.location?.file} ${d.code}`)).toEqual(['pipelines/catalog.yaml KILN1005', 'pipelines/p/pipeline.yaml KILN1006']);
     expect(two.catalogs[0].valid).toBe(false);
   });
+
+  it('refuses folders and hooks of kiln.yaml that lead outside the project', async () => {
+    const loaded = await loadProject(memoryHost({ 'kiln.yaml': 'name: demo\ngenerated: ../../out\nstore: /var/kiln\npipelines: decl\nhooks:\n  - ../hooks.ts#h\n  - ./hooks.ts#ok\n' }));
+    expect(loaded.diagnostics.map((d) => `${d.location?.line} ${d.code} ${d.message}`)).toEqual([
+      "2 KILN1013 path '../../out' escapes the project root",
+      "3 KILN1013 path '/var/kiln' escapes the project root",
+      "6 KILN1013 path '../hooks.ts' escapes the project root",
+    ]);
+    expect(loaded.settings).toBeNull();
+  });
 });

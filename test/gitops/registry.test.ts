@@ -76,7 +76,7 @@ describe('resolveArtifact (what kiln predict and kiln serve accept)', () => {
     } finally {
       t.close();
     }
-    expect(await resolveArtifact('m@production', root)).toEqual({ dir: path.join(root, 'dist/models/m/v1'), version: 1, model: 'm' });
+    expect(await resolveArtifact('m@production', root)).toEqual({ dir: path.join(root, 'dist/models/m/v1'), version: 1, model: 'm', digest: 'c'.repeat(64) });
     expect((await resolveArtifact('m@v2', root)).dir).toBe(elsewhere);
     expect(await codesOf(() => resolveArtifact('m@v3', root))).toEqual(['KILN6009']);
     expect(await codesOf(() => resolveArtifact('m@staging', root))).toEqual(['KILN4013']);

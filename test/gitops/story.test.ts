@@ -1,6 +1,7 @@
 // The GitOps story end to end, on a project made by `kiln init` in a temporary git repository (isomorphic-git):
 // run → publish v1 → branch → change a parameter → plan → run → report → merge → run → publish v2 → rollback,
 // with the refusals of publish (feature branch, no run at HEAD, dirty tree, failing gate) along the way.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -127,7 +128,9 @@ describe('the GitOps story', () => {
     expect(show.versions.map((v) => v.artifactPath)).toEqual(['dist/models/plant/v2', 'dist/models/plant/v1']);
 
     const resolved = await resolveArtifact('plant@production', root);
-    expect(resolved).toEqual({ dir: path.join(root, 'dist/models/plant/v1'), version: 1, model: 'plant' });
+    expect(resolved).toEqual({ dir: path.join(root, 'dist/models/plant/v1'), version: 1, model: 'plant', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The digest the registry recorded is the published manifest's sha256.
+    expect(resolved.digest).toBe(createHash('sha256').update(fs.readFileSync(path.join(resolved.dir, 'manifest.json'))).digest('hex'));
     expect((await resolveArtifact('plant@v2', path.relative(process.cwd(), root))).dir).toBe(path.join(root, 'dist/models/plant/v2'));
 
     const input = path.join(root, 'input.jsonl');

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStoreTracker } from '../../src/runtime/cache.ts';
+import { nodeContext } from '../../src/runtime/context.ts';
 import { RunRecorder } from '../../src/tracking/recorder.ts';
 import { openTracking, type Tracking } from '../../src/tracking/index.ts';
 import type { RunOptions } from '../../src/runtime/runner.ts';
@@ -28,9 +29,16 @@ async function trackedRun(p: TestPipeline, over: Partial<RunOptions> = {}) {
   const tracking = openTracking(path.join(root, '.kiln'));
   opened.push(tracking);
   const recorder = await RunRecorder.start(tracking.runs, { pipeline: 'test', command: ['kiln', 'run'], git: null, versions: { kiln: '0', node: process.version, tfjs: null }, backend: null, params: p.ir.parameters.values });
-  const result = await run(p, { tracker: new ObjectStoreTracker(root, tracking.runs, tracking.objects), useCache: true, hooks: [recorder.hooks], ...over });
+  const result = await run(p, {
+    tracker: new ObjectStoreTracker(root, tracking.runs, tracking.objects),
+    useCache: true,
+    hooks: [recorder.hooks],
+    onMetrics: (n, m, step) => recorder.metrics(n, m, step),
+    onFile: (n, name, content) => recorder.file(n, name, content),
+    ...over,
+  });
   await recorder.finish(result.status);
-  return result;
+  return Object.assign(result, { record: await tracking.runs.getRun(recorder.runId) });
 }
 
 const statuses = (r: { executions: Array<{ node: string; status: string }> }) => Object.fromEntries(r.executions.map((x) => [x.node, x.status]));
@@ -124,5 +132,21 @@ describe('skipping unchanged nodes', () => {
     expect(second.diagnostics).toEqual([]);
     expect(statuses(second)).toEqual({ produce: 'cached', left: 'done', right: 'done' });
     expect([readJson(root, 'out_left'), readJson(root, 'out_right')]).toEqual([6, 7]);
+  });
+});
+
+describe('recording what nodes log', () => {
+  it('a metric or file the store refuses fails that node with its diagnostic, not the process with an unhandled rejection', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'data/x.json'), '1');
+    const logs = (log: () => void) =>
+      pipeline([node('score', ['x'], ['out'], (x) => (log(), x))], [catalogEntry('x'), catalogEntry('out')], { root });
+    const badMetric = await trackedRun(logs(() => nodeContext().logMetrics({ accuracy: 'high' as unknown as number })));
+    expect(badMetric.status).toBe('FAILED');
+    expect(badMetric.diagnostics.map((d) => d.code)).toEqual(['KILN4011']);
+    expect(badMetric.record.status).toBe('FAILED');
+    const badFile = await trackedRun(logs(() => nodeContext().logFile('../outside.txt', 'x')));
+    expect(badFile.diagnostics.map((d) => d.code)).toEqual(['KILN4011']);
+    expect(badFile.record.status).toBe('FAILED');
   });
 });
