@@ -1,7 +1,8 @@
 // `kiln predict <artifact> --input file.jsonl [--output file.jsonl]`: batch prediction, streamed, with a progress bar.
 import path from 'node:path';
 import type { CommandModule } from './main.ts';
-import { report, EXIT_OK, type Io } from './io.ts';
+import { EXIT_OK, type Io } from './io.ts';
+import { openArtifact } from './open-artifact.ts';
 
 export const predictCommand: CommandModule = {
   register(program, io, setExit) {
@@ -20,13 +21,8 @@ export const predictCommand: CommandModule = {
 };
 
 async function predictAction(io: Io, ref: string, opts: { input: string; output?: string; batchSize: number; backend?: string; project: string }): Promise<number> {
-  const { resolveArtifact } = await import('../artifact/resolve.ts');
-  const { loadArtifact } = await import('../artifact/load.ts');
   const { predictFile, formatProgress } = await import('../serve/index.ts');
-  const root = path.resolve(io.cwd, opts.project);
-  const { dir, digest } = await resolveArtifact(ref, root);
-  const artifact = await loadArtifact(dir, { ...(opts.backend ? { backend: opts.backend } : {}), ...(digest ? { digest } : {}) });
-  if (artifact.warnings.length) report(io, artifact.warnings);
+  const artifact = await openArtifact(io, ref, opts.project, opts.backend);
   const showProgress = io.isTTY && opts.output !== undefined;
   const started = performance.now();
   const result = await predictFile(artifact, path.resolve(io.cwd, opts.input), opts.output ? path.resolve(io.cwd, opts.output) : process.stdout, {

@@ -1,7 +1,7 @@
 // `kiln serve <artifact>`: the HTTP scoring server (MLflow's protocol), until SIGTERM or SIGINT drains it.
-import path from 'node:path';
 import type { CommandModule } from './main.ts';
-import { report, EXIT_OK, type Io } from './io.ts';
+import { EXIT_OK, type Io } from './io.ts';
+import { openArtifact } from './open-artifact.ts';
 
 interface ServeFlags {
   port: string;
@@ -34,13 +34,8 @@ export const serveCommand: CommandModule = {
 };
 
 async function serveAction(io: Io, ref: string, flags: ServeFlags): Promise<number> {
-  const { resolveArtifact } = await import('../artifact/resolve.ts');
-  const { loadArtifact } = await import('../artifact/load.ts');
   const { createScoringServer, serveUntilSignal } = await import('../serve/index.ts');
-  const root = path.resolve(io.cwd, flags.project);
-  const { dir, digest } = await resolveArtifact(ref, root);
-  const artifact = await loadArtifact(dir, { ...(flags.backend ? { backend: flags.backend } : {}), ...(digest ? { digest } : {}) });
-  if (artifact.warnings.length) report(io, artifact.warnings);
+  const artifact = await openArtifact(io, ref, flags.project, flags.backend);
   const server = createScoringServer(artifact, {
     maxBodyBytes: Number(flags.maxBodyBytes),
     requestTimeoutMs: Number(flags.timeoutMs),
