@@ -92,7 +92,7 @@ describe('record validation on load', () => {
     expect(r.messages[0]).toMatch(/^record schema 's.json' of dataset 'a' cannot be used: /);
   });
 
-  it('validating 6,000 records of ~5 KB costs a few milliseconds; jsonl load and save of ~30 MB', async () => {
+  it('validates 6,000 records of ~5 KB and round-trips ~30 MB of jsonl (timings printed, not asserted)', async () => {
     const records = Array.from({ length: 6000 }, (_, i) => email(i));
     const check = recordCheck(entry('x', 'jsonl'), emailSchema);
     for (const r of records.slice(0, 200)) check(r); // warm up the compiled function
@@ -117,8 +117,6 @@ describe('record validation on load', () => {
     const mb = (await import('node:fs')).statSync(path.join(p.root, 'data/emails.jsonl')).size / 1e6;
     console.log(JSON.stringify({ records: 6000, fileMB: +mb.toFixed(1), validateMs: +validateMs.toFixed(1), saveMs: +saveMs.toFixed(0), loadMs: +loadMs.toFixed(0), loadNoSchemaMs: +loadNoSchemaMs.toFixed(0) }));
     expect(mb).toBeGreaterThan(29);
-    // Generous bounds for a shared 2-core machine; the figures above are what to look at.
-    expect(validateMs).toBeLessThan(250);
-    expect(loadMs).toBeLessThan(3000);
+    // The figures above are for reading (and for bench/); speed is not asserted in a test on a shared machine.
   });
 });
