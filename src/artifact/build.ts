@@ -4,6 +4,7 @@
 // place: an artifact is visible (loadable, reusable) only once its run recorded that parity passed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
@@ -30,6 +31,31 @@ export interface BuiltArtifact {
   manifest: ArtifactManifest;
   /** verifiedBy: the run whose artifact was checked in a fresh process (this one, or an identical earlier one). */
   parity: ParityResult & { verifiedBy: string };
+}
+
+/** Marks building folders as this host's and this process's, so that a later build can tell abandoned ones. */
+const buildingTag = `${sha256(os.hostname()).slice(0, 8)}-${process.pid}`;
+
+/** Building folders of this host whose process is gone (killed during a build or its check): never visible, only space. */
+async function sweepAbandonedBuilds(modelDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(modelDir);
+  } catch {
+    return;
+  }
+  const host = buildingTag.split('-')[0];
+  for (const name of names) {
+    const m = /^\..+\.building-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m || m[1] !== host) continue;
+    try {
+      process.kill(Number(m[2]), 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    await fs.rm(path.join(modelDir, name), { recursive: true, force: true });
+  }
 }
 
 export function artifactDir(ir: ProjectIR, model: string, runId: string): string {
@@ -99,7 +125,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
 
   const scratch = path.join(ir.settings.root, ir.settings.storeDir, 'tmp', `artifact-${id}-${randomBytes(4).toString('hex')}`);
   const finalDir = artifactDir(ir, model.name, id);
-  const building = path.join(path.dirname(finalDir), `.${id}.building-${randomBytes(4).toString('hex')}`);
+  await sweepAbandonedBuilds(path.dirname(finalDir));
+  const building = path.join(path.dirname(finalDir), `.${id}.building-${buildingTag}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(building, { recursive: true });
   await fs.mkdir(scratch, { recursive: true });
   let reused: { dir: string; manifest: ArtifactManifest } | null = null;
