@@ -17,7 +17,7 @@ export interface AnchorOptions {
 /** The verdict a run records for its artifact of `model`: the digest when parity passed, else a KilnError. */
 export function passedDigest(run: RunRecord, model: string, artifact: string): string {
   const verdict = run.tags[`parity.${model}`];
-  if (verdict !== 'passed') throw new KilnError(diag('KILN6110', { artifact, run: run.id, verdict: verdict ?? 'as never checked' }));
+  if (verdict !== 'passed') throw new KilnError(diag('KILN6110', { artifact, run: run.id, verdict: verdict ? `parity ${verdict}` : 'no parity verdict' }));
   const digest = run.tags[`digest.${model}`];
   if (!digest) throw new KilnError(diag('KILN6109', { artifact, reason: `run ${run.id} recorded no digest of it (it was built by an older kiln)`, fix: `Rebuild it with \`kiln package ${run.id}\`, which records its digest.` }));
   return digest;
