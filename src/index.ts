@@ -6,4 +6,5 @@ export type { Diagnostic, SourceLocation } from './diagnostics/types.ts';
 export { loadArtifact, type LoadedArtifact, type LoadOptions } from './artifact/load.ts';
 export type { ArtifactManifest } from './artifact/manifest.ts';
 export { verifyArtifact } from './artifact/verify.ts';
+export type { AnchorOptions } from './artifact/anchor.ts';
 export type { Predictor, PredictorManifest } from './serve/predictor.ts';

@@ -1,8 +1,10 @@
 // Building an inference artifact from a finished training run: the bundled inference code, the fitted state the run
 // used, parity records (the evaluation inputs and the outputs training computed for them), and a manifest with the
-// sha256 of every file. The build ends with a parity check in a fresh process.
+// sha256 of every file. The build ends with a parity check in a fresh process, on the folder before it is renamed into
+// place: an artifact is visible (loadable, reusable) only once its run recorded that parity passed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
@@ -21,7 +23,8 @@ import { bundleInference } from './bundle.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
-import { hashArtifactFiles, readManifest, verifyArtifact } from './verify.ts';
+import { findIdenticalArtifact, linkArtifactFiles, type ArtifactIdentity } from './reuse.ts';
+import { hashArtifactFiles } from './verify.ts';
 
 export interface BuiltArtifact {
   dir: string;
@@ -30,46 +33,29 @@ export interface BuiltArtifact {
   parity: ParityResult & { verifiedBy: string };
 }
 
-/** Everything the parity verdict depends on: kiln, backend, wiring, node code (fingerprints), fitted state, records. */
-interface ArtifactIdentity {
-  kiln_version: string;
-  backend: string | null;
-  generated_sha256: string;
-  nodes: string[];
-  fitted: string[];
-  parity: string;
-}
+/** Marks building folders as this host's and this process's, so that a later build can tell abandoned ones. */
+const buildingTag = `${sha256(os.hostname()).slice(0, 8)}-${process.pid}`;
 
-function identityOf(m: ArtifactManifest): ArtifactIdentity {
-  return {
-    kiln_version: m.kiln_version,
-    backend: m.backend.name,
-    generated_sha256: m.generated_sha256,
-    nodes: m.nodes.map((n) => `${n.name}:${n.fingerprint}`),
-    fitted: Object.entries(m.fitted_state).map(([k, v]) => `${k}:${v.sha256}`).sort(),
-    parity: m.parity.source,
-  };
-}
-
-/** An intact artifact of an earlier run with the same identity, whose code can be reused and parity verdict inherited. */
-async function findIdenticalArtifact(modelDir: string, want: ArtifactIdentity): Promise<{ dir: string; manifest: ArtifactManifest } | null> {
+/** Building folders of this host whose process is gone (killed during a build or its check): never visible, only space. */
+async function sweepAbandonedBuilds(modelDir: string): Promise<void> {
   let names: string[];
   try {
-    names = (await fs.readdir(modelDir)).filter((n) => !n.startsWith('.')).sort().reverse();
+    names = await fs.readdir(modelDir);
   } catch {
-    return null;
+    return;
   }
-  const key = JSON.stringify(want);
-  for (const name of names.slice(0, 50)) {
-    const dir = path.join(modelDir, name);
+  const host = buildingTag.split('-')[0];
+  for (const name of names) {
+    const m = /^\..+\.building-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m || m[1] !== host) continue;
     try {
-      if (JSON.stringify(identityOf(await readManifest(dir))) !== key) continue;
-      return { dir, manifest: await verifyArtifact(dir) };
-    } catch {
-      // Not an intact artifact: never reuse it.
+      process.kill(Number(m[2]), 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
     }
+    await fs.rm(path.join(modelDir, name), { recursive: true, force: true });
   }
-  return null;
 }
 
 export function artifactDir(ir: ProjectIR, model: string, runId: string): string {
@@ -110,7 +96,12 @@ async function snapshotValue(tracking: Tracking, entry: DatasetIR, object: strin
   return createDataset({ ...entry, path: rel, versioned: false }, { root: tmpRoot, allowedPaths: [], saveVersion: 'x', recordMetrics() {} }).load();
 }
 
-export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPrefix: string): Promise<BuiltArtifact> {
+export interface BuildOptions {
+  /** Check parity in a fresh process even when an identical artifact already passed it (`kiln package`). */
+  recheck?: boolean;
+}
+
+export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPrefix: string, opts: BuildOptions = {}): Promise<BuiltArtifact> {
   const run: RunRecord = await tracking.runs.getRun(runIdOrPrefix);
   const id = run.id;
   if (run.status !== 'FINISHED') fail(id, `it is ${run.status}`, 'Only finished runs can be packaged; run the pipeline again.');
@@ -134,7 +125,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
 
   const scratch = path.join(ir.settings.root, ir.settings.storeDir, 'tmp', `artifact-${id}-${randomBytes(4).toString('hex')}`);
   const finalDir = artifactDir(ir, model.name, id);
-  const building = path.join(path.dirname(finalDir), `.${id}.building-${randomBytes(4).toString('hex')}`);
+  await sweepAbandonedBuilds(path.dirname(finalDir));
+  const building = path.join(path.dirname(finalDir), `.${id}.building-${buildingTag}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(building, { recursive: true });
   await fs.mkdir(scratch, { recursive: true });
   let reused: { dir: string; manifest: ArtifactManifest } | null = null;
@@ -150,19 +142,24 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       const sha = reader.ex.inputs[name];
       if (!sha) fail(id, `it has no content hash of '${name}'`, 'Run the pipeline again with tracking on.');
       const rel = `state/${name}${entry.type === 'tfjs_model' || entry.type === 'partitioned' ? '' : path.extname(entry.path ?? '')}`;
-      const dest = path.join(building, ...rel.split('/'));
-      await fs.mkdir(path.dirname(dest), { recursive: true });
-      if (await tracking.objects.hasComplete(sha)) {
-        await tracking.objects.restore(sha, dest);
-      } else {
+      fitted[name] = { type: entry.type, path: rel, sha256: sha, ...(Object.keys(entry.options).length ? { options: entry.options as Record<string, unknown> } : {}), ...(entry.schemaJson ? { schema: entry.schemaJson } : {}) };
+    }
+    const restoreFitted = async () => {
+      for (const [name, { path: rel, sha256: sha }] of Object.entries(fitted)) {
+        const entry = datasetOf(ir, name);
+        const dest = path.join(building, ...rel.split('/'));
+        await fs.mkdir(path.dirname(dest), { recursive: true });
+        if (await tracking.objects.hasComplete(sha)) {
+          await tracking.objects.restore(sha, dest);
+          continue;
+        }
         const ds = createDataset(entry, { root: ir.settings.root, allowedPaths: ir.settings.allowedPaths, saveVersion: 'x', recordMetrics() {} });
         const [current] = await ds.files();
         const location = entry.type === 'tfjs_model' || entry.type === 'partitioned' ? (current ? path.dirname(current) : null) : current;
         if (!location || (await hashPath(location)) !== sha) fail(id, `the '${name}' it used is neither in the object store nor at ${entry.path} any more`, `Run the pipeline again to rebuild it.`);
         await fs.cp(location, dest, { recursive: true });
       }
-      fitted[name] = { type: entry.type, path: rel, sha256: sha, ...(Object.keys(entry.options).length ? { options: entry.options as Record<string, unknown> } : {}), ...(entry.schemaJson ? { schema: entry.schemaJson } : {}) };
-    }
+    };
 
     // Parity records: the evaluation inputs (business objects) and what training computed for them.
     const inputSnap = producerExec(model.input);
@@ -178,16 +175,17 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       backend: run.backend,
       generated_sha256: generatedSha,
       nodes: nodes.map((n) => `${n.name}:${n.ex.fingerprint}`),
-      fitted: Object.entries(fitted).map(([k, v]) => `${k}:${v.sha256}`).sort(),
+      fitted: Object.entries(fitted).map(([k, v]) => `${k}:${v.sha256}:${v.path}`).sort(),
       parity: paritySource,
     };
-    reused = await findIdenticalArtifact(path.dirname(finalDir), identity);
+    reused = opts.recheck ? null : await findIdenticalArtifact(tracking, path.dirname(finalDir), identity);
     let records: number;
     if (reused) {
-      await fs.copyFile(path.join(reused.dir, ENTRY_FILE), path.join(building, ENTRY_FILE));
-      await fs.copyFile(path.join(reused.dir, reused.manifest.parity.file), path.join(building, PARITY_FILE));
+      // Same code, fitted state and records: the files are the same bytes, so share them instead of another copy.
+      await linkArtifactFiles(reused, building);
       records = reused.manifest.parity.records;
     } else {
+      await restoreFitted();
       const inputs = (await snapshotValue(tracking, datasetOf(ir, model.input), inputSnap.object, scratch)) as unknown[];
       const outputs = (await snapshotValue(tracking, datasetOf(ir, model.output), outputSnap.object, scratch)) as unknown[];
       if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length) fail(id, `'${model.input}' and '${model.output}' are not lists of the same length`, 'model.input must be a list of records and model.output a list aligned with it.');
@@ -224,27 +222,35 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     };
     manifestText = JSON.stringify(manifest, null, 2) + '\n';
     await fs.writeFile(path.join(building, MANIFEST_FILE), manifestText);
-    // Swap in the finished folder; a rebuild replaces the previous one only once it is complete.
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.rename(building, finalDir);
   } catch (e) {
     await fs.rm(building, { recursive: true, force: true });
     throw e;
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
+  let parity: BuiltArtifact['parity'];
   try {
     // An artifact identical in everything parity depends on already passed it in a fresh process: no need to again.
-    const parity = reused ? { records: reused.manifest.parity.records, backend: run.backend, ms: 0, verifiedBy: reused.manifest.parity.verified_by } : { ...(await checkParity(finalDir, run.backend)), verifiedBy: id };
-    await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
-    await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
-    // The digest is the sha256 of manifest.json (see artifactDigest), hashed from the text just written.
-    await tracking.runs.setTag(id, `digest.${model.name}`, sha256(manifestText));
-    return { dir: finalDir, manifest: JSON.parse(manifestText) as ArtifactManifest, parity };
+    parity = reused ? { records: reused.manifest.parity.records, backend: run.backend, ms: 0, verifiedBy: reused.manifest.parity.verified_by } : { ...(await checkParity(building, run.backend)), verifiedBy: id };
   } catch (e) {
+    await fs.rm(building, { recursive: true, force: true });
+    // A run whose rebuilt artifact fails parity keeps no artifact that an earlier build left in place either.
     await fs.rm(finalDir, { recursive: true, force: true });
     await tracking.runs.setTag(id, `parity.${model.name}`, 'failed').catch(() => undefined);
     throw e;
   }
+  try {
+    // The verdict and digest are recorded before the folder is renamed into place, so a visible folder always has them.
+    // The digest is the sha256 of manifest.json (see artifactDigest), hashed from the text just written.
+    await tracking.runs.setTag(id, `parity.${model.name}`, 'passed');
+    await tracking.runs.setTag(id, `digest.${model.name}`, sha256(manifestText));
+    // Swap in the finished folder; a rebuild replaces the previous one only once it is complete and checked.
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.rename(building, finalDir);
+    await tracking.runs.setTag(id, `artifact.${model.name}`, path.relative(ir.settings.root, finalDir).split(path.sep).join('/'));
+  } catch (e) {
+    await fs.rm(building, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: finalDir, manifest: JSON.parse(manifestText) as ArtifactManifest, parity };
 }
-

@@ -1,4 +1,4 @@
-// `loadArtifact(path)`: verify every file, set up the backend training used, load the bundled inference code and
+// `loadArtifact(path)`: verify the manifest against its run's (or the registry's) record and every file against it, set up the backend training used, load the bundled inference code and
 // the fitted state, and return a Predictor that validates records against the input schema.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,8 @@ import type { Predictor } from '../serve/predictor.ts';
 import type { CompiledModelModule } from '../runtime/compiled.ts';
 import type { ArtifactManifest } from './manifest.ts';
 import type { Infer, InferenceSpec } from './runtime.ts';
-import { verifyArtifact } from './verify.ts';
+import type { AnchorOptions } from './anchor.ts';
+import { verifiedArtifact } from './verify.ts';
 
 export interface LoadedArtifact extends Predictor {
   manifest: ArtifactManifest;
@@ -22,11 +23,13 @@ export interface LoadedArtifact extends Predictor {
   warnings: Diagnostic[];
 }
 
-export interface LoadOptions {
+/**
+ * Without `digest`, an artifact in a run store (<store>/artifacts/<model>/<run-id>) is checked against the digest and
+ * parity verdict its run recorded; any other folder is refused unless `trust: 'manifest'`.
+ */
+export interface LoadOptions extends AnchorOptions {
   /** Use this backend instead of the one the manifest names. */
   backend?: string;
-  /** sha256 of manifest.json as recorded by the run or the registry: then the manifest itself is verified too. */
-  digest?: string;
 }
 
 function validatorFor(schema: Record<string, unknown>): ValidateFunction {
@@ -39,8 +42,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
 
 export async function loadArtifact(dirOrPath: string, opts: LoadOptions = {}): Promise<LoadedArtifact> {
   const dir = path.resolve(dirOrPath);
-  const manifest = await verifyArtifact(dir, opts.digest);
-  const warnings: Diagnostic[] = [];
+  const verified = await verifiedArtifact(dir, { ...(opts.digest ? { digest: opts.digest } : {}), ...(opts.trust ? { trust: opts.trust } : {}) });
+  const manifest = verified.manifest;
+  const warnings: Diagnostic[] = [...verified.warnings];
   let backend: string | null = null;
   if (manifest.backend.name || opts.backend) {
     const { selectBackend } = await import('../ml/backend.ts');

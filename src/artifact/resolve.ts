@@ -17,7 +17,7 @@ async function projectStoreDir(projectRoot: string): Promise<string> {
 export async function resolveArtifact(ref: string, projectRoot: string, storeDir?: string): Promise<{ dir: string; version?: number; model?: string; digest?: string }> {
   const asPath = path.resolve(projectRoot, ref);
   if (fs.existsSync(path.join(asPath, MANIFEST_FILE))) {
-    const digest = await digestFromRun(asPath, projectRoot, storeDir);
+    const digest = await digestFromRegistry(asPath, projectRoot, storeDir);
     return digest ? { dir: asPath, digest } : { dir: asPath };
   }
   if (!MODEL_REF.test(ref)) {
@@ -38,20 +38,19 @@ export async function resolveArtifact(ref: string, projectRoot: string, storeDir
 }
 
 /**
- * For a folder the project's store built (<store>/artifacts/<model>/<run-id>), the manifest digest its run recorded,
- * so that a local artifact is anchored too; undefined for folders from elsewhere.
+ * For a folder the project's registry published (<publish.target>/<model>/v<N>), the digest it recorded. Folders in a
+ * run store are anchored by their run (see anchor.ts); others by nothing.
  */
-async function digestFromRun(dir: string, projectRoot: string, storeDir?: string): Promise<string | undefined> {
+async function digestFromRegistry(dir: string, projectRoot: string, storeDir?: string): Promise<string | undefined> {
   const store = path.resolve(projectRoot, storeDir ?? (await projectStoreDir(projectRoot)));
-  const rel = path.relative(path.join(store, 'artifacts'), dir).split(path.sep);
-  if (rel.length !== 2 || rel[0].startsWith('..')) return undefined;
   const { openTracking, storeExists } = await import('../tracking/index.ts');
   if (!storeExists(store)) return undefined;
   const tracking = openTracking(store);
   try {
-    const run = await tracking.runs.getRun(rel[1]);
-    return run.tags[`digest.${rel[0]}`];
-  } catch {
+    for (const m of await tracking.registry.listModels()) {
+      const v = (await tracking.registry.showModel(m.name)).versions.find((x) => path.resolve(projectRoot, x.artifactPath) === dir);
+      if (v) return v.artifactSha256;
+    }
     return undefined;
   } finally {
     tracking.close();

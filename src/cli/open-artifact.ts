@@ -3,11 +3,20 @@ import path from 'node:path';
 import { report, type Io } from './io.ts';
 import type { LoadedArtifact } from '../artifact/load.ts';
 
-export async function openArtifact(io: Io, ref: string, project: string, backend?: string): Promise<LoadedArtifact> {
+export interface OpenFlags {
+  backend?: string;
+  /** --trust-manifest: load a folder no run or registry record anchors, its files checked against its manifest only. */
+  trustManifest?: boolean;
+}
+
+export async function openArtifact(io: Io, ref: string, project: string, flags: OpenFlags = {}): Promise<LoadedArtifact> {
   const { resolveArtifact } = await import('../artifact/resolve.ts');
   const { loadArtifact } = await import('../artifact/load.ts');
   const { dir, digest } = await resolveArtifact(ref, path.resolve(io.cwd, project));
-  const artifact = await loadArtifact(dir, { ...(backend ? { backend } : {}), ...(digest ? { digest } : {}) });
+  const artifact = await loadArtifact(dir, { ...(flags.backend ? { backend: flags.backend } : {}), ...(digest ? { digest } : {}), ...(flags.trustManifest ? { trust: 'manifest' as const } : {}) });
   if (artifact.warnings.length) report(io, artifact.warnings);
   return artifact;
 }
+
+/** The help text of --trust-manifest, the same for every command that has it. */
+export const TRUST_MANIFEST_HELP = 'load a folder no run or registry record anchors: every file is checked against manifest.json, manifest.json itself is not';

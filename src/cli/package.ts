@@ -4,7 +4,7 @@ import type { CommandModule } from './main.ts';
 import { EXIT_OK, type Io } from './io.ts';
 import { analyzeProject } from '../project.ts';
 import { KilnError } from '../diagnostics/diagnostic.ts';
-import type { BuiltArtifact } from '../artifact/build.ts';
+import type { BuildOptions, BuiltArtifact } from '../artifact/build.ts';
 import type { ProjectIR } from '../ir/types.ts';
 import type { Tracking } from '../tracking/index.ts';
 
@@ -14,9 +14,9 @@ export function describeArtifact(io: Io, root: string, a: BuiltArtifact): string
   return `artifact ${a.manifest.model} from run ${a.manifest.run_id}: ${rel.startsWith('..') ? a.dir : rel}\n  parity: ${a.parity.records} record(s) identical to training on ${a.parity.backend ?? 'no TensorFlow.js backend'} (${how})\n`;
 }
 
-export async function packageRun(ir: ProjectIR, tracking: Tracking, runId: string): Promise<BuiltArtifact> {
+export async function packageRun(ir: ProjectIR, tracking: Tracking, runId: string, opts: BuildOptions = {}): Promise<BuiltArtifact> {
   const { buildArtifact } = await import('../artifact/build.ts');
-  return buildArtifact(ir, tracking, runId);
+  return buildArtifact(ir, tracking, runId, opts);
 }
 
 export const packageCommand: CommandModule = {
@@ -34,7 +34,8 @@ export const packageCommand: CommandModule = {
             const { openTracking } = await import('../tracking/index.ts');
             const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir));
             try {
-              const built = await packageRun(analyzed.ir, tracking, runId);
+              // Asked for explicitly: check parity in a fresh process, never inherit an earlier verdict.
+              const built = await packageRun(analyzed.ir, tracking, runId, { recheck: true });
               io.err(describeArtifact(io, root, built));
               return EXIT_OK;
             } finally {

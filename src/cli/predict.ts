@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CommandModule } from './main.ts';
 import { EXIT_OK, type Io } from './io.ts';
-import { openArtifact } from './open-artifact.ts';
+import { openArtifact, TRUST_MANIFEST_HELP } from './open-artifact.ts';
 
 export const predictCommand: CommandModule = {
   register(program, io, setExit) {
@@ -14,15 +14,16 @@ export const predictCommand: CommandModule = {
       .option('--batch-size <n>', 'records per predict call', (v) => Number(v), 256)
       .option('--backend <name>', 'TensorFlow.js backend (default: the one the artifact was trained on)')
       .option('--project <dir>', 'project whose registry resolves model@alias references', '.')
-      .action(async (ref: string, opts: { input: string; output?: string; batchSize: number; backend?: string; project: string }) => {
+      .option('--trust-manifest', TRUST_MANIFEST_HELP)
+      .action(async (ref: string, opts: { input: string; output?: string; batchSize: number; backend?: string; project: string; trustManifest?: boolean }) => {
         setExit(predictAction(io, ref, opts));
       });
   },
 };
 
-async function predictAction(io: Io, ref: string, opts: { input: string; output?: string; batchSize: number; backend?: string; project: string }): Promise<number> {
+async function predictAction(io: Io, ref: string, opts: { input: string; output?: string; batchSize: number; backend?: string; project: string; trustManifest?: boolean }): Promise<number> {
   const { predictFile, formatProgress } = await import('../serve/index.ts');
-  const artifact = await openArtifact(io, ref, opts.project, opts.backend);
+  const artifact = await openArtifact(io, ref, opts.project, { ...(opts.backend ? { backend: opts.backend } : {}), trustManifest: opts.trustManifest ?? false });
   const showProgress = io.isTTY && opts.output !== undefined;
   const started = performance.now();
   const result = await predictFile(artifact, path.resolve(io.cwd, opts.input), opts.output ? path.resolve(io.cwd, opts.output) : process.stdout, {

@@ -1,7 +1,7 @@
 // `kiln serve <artifact>`: the HTTP scoring server (MLflow's protocol), until SIGTERM or SIGINT drains it.
 import type { CommandModule } from './main.ts';
 import { EXIT_OK, type Io } from './io.ts';
-import { openArtifact } from './open-artifact.ts';
+import { openArtifact, TRUST_MANIFEST_HELP } from './open-artifact.ts';
 
 interface ServeFlags {
   port: string;
@@ -12,6 +12,7 @@ interface ServeFlags {
   maxWaitMs: string;
   maxBodyBytes: string;
   timeoutMs: string;
+  trustManifest?: boolean;
 }
 
 export const serveCommand: CommandModule = {
@@ -27,6 +28,7 @@ export const serveCommand: CommandModule = {
       .option('--timeout-ms <ms>', 'request timeout (504 beyond)', '60000')
       .option('--backend <name>', 'TensorFlow.js backend (default: the one the artifact was trained on)')
       .option('--project <dir>', 'project whose registry resolves model@alias references', '.')
+      .option('--trust-manifest', TRUST_MANIFEST_HELP)
       .action(async (ref: string, flags: ServeFlags) => {
         setExit(serveAction(io, ref, flags));
       });
@@ -35,7 +37,7 @@ export const serveCommand: CommandModule = {
 
 async function serveAction(io: Io, ref: string, flags: ServeFlags): Promise<number> {
   const { createScoringServer, serveUntilSignal } = await import('../serve/index.ts');
-  const artifact = await openArtifact(io, ref, flags.project, flags.backend);
+  const artifact = await openArtifact(io, ref, flags.project, { ...(flags.backend ? { backend: flags.backend } : {}), trustManifest: flags.trustManifest ?? false });
   const server = createScoringServer(artifact, {
     maxBodyBytes: Number(flags.maxBodyBytes),
     requestTimeoutMs: Number(flags.timeoutMs),

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readManifest, verifyArtifact } from '../artifact/verify.ts';
+import { readManifest, verifiedArtifact } from '../artifact/verify.ts';
 import { MANIFEST_FILE } from '../artifact/manifest.ts';
 import { diag, isKilnError, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -162,7 +162,9 @@ interface PublishStep {
 }
 
 async function publish(s: PublishStep): Promise<PublishResult> {
-  const manifest = await verifyArtifact(s.artifactDir);
+  // Against the digest the run recorded when its parity passed, so that re-hashed files cannot go out as a new version.
+  const recorded = s.run.tags[`digest.${s.model}`];
+  const { manifest, digest } = await verifiedArtifact(s.artifactDir, recorded ? { digest: recorded } : {});
   const known = (await s.tracking.registry.listModels()).find((m) => m.name === s.model);
   let version = (known?.latestVersion ?? 0) + 1;
   const folder = (v: number) => path.join(s.target, s.model, `v${v}`);
@@ -193,7 +195,7 @@ async function publish(s: PublishStep): Promise<PublishResult> {
   await fs.promises.mkdir(path.dirname(staging), { recursive: true });
   try {
     await fs.promises.cp(s.artifactDir, staging, { recursive: true });
-    await verifyArtifact(staging);
+    await verifiedArtifact(staging, { digest });
     const sha = createHash('sha256').update(await fs.promises.readFile(path.join(staging, MANIFEST_FILE))).digest('hex');
     const registered = await s.tracking.registry.registerVersion({
       model: s.model,

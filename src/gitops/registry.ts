@@ -43,7 +43,7 @@ async function checkedVersion(registry: ModelRegistry, root: string, model: stri
   const v = await registry.getVersion(model, version);
   const dir = path.resolve(root, v.artifactPath);
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) throw new KilnError(diag('KILN7015', { model, version, path: v.artifactPath }));
-  await verifyArtifact(dir);
+  await verifyArtifact(dir, { digest: v.artifactSha256 });
   return v;
 }
 

@@ -16,9 +16,10 @@ async function copyArtifact(): Promise<string> {
   return dir;
 }
 
+// Copies are not in the run store, so no record anchors their manifest: these tests check the files against it.
 async function refusal(dir: string): Promise<string> {
   try {
-    await loadArtifact(dir);
+    await loadArtifact(dir, { trust: 'manifest' });
   } catch (e) {
     if (isKilnError(e)) return e.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n');
     throw e;
@@ -119,7 +120,15 @@ describe('artifact', () => {
     const again = await kiln(['run'], project);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/all skipped as unchanged/);
-    expect(again.stderr).toMatch(/parity: 10 record\(s\) identical/);
+    expect(again.stderr).toMatch(/parity: 10 record\(s\) identical .*same code, fitted state and records as the artifact of run/);
+    // kiln package never inherits a verdict: it checks the cached run's artifact in a fresh process itself.
+    const cachedRun = /artifact scorer from run (\w+)/.exec(again.stderr)![1];
+    // The cached run's artifact shares the identical one's files (hard links) instead of another copy of each.
+    const cachedDir = path.join(project, '.kiln', 'artifacts', 'scorer', cachedRun);
+    for (const f of ['model.mjs', 'parity.jsonl', 'state/stats.json']) expect((await fs.stat(path.join(cachedDir, f))).ino, f).toBe((await fs.stat(path.join(artifact, f))).ino);
+    const rechecked = await kiln(['package', cachedRun], project);
+    expect(rechecked.code, rechecked.stderr).toBe(0);
+    expect(rechecked.stderr).toMatch(/parity: 10 record\(s\) identical to training on .* \(checked in a fresh process, \d+\.\ds\)/);
   });
 
   it('refuses to package an unknown run and a run without the inference path', async () => {
@@ -163,9 +172,9 @@ describe('artifact anchoring and failure modes', () => {
     const m = JSON.parse(await fs.readFile(file, 'utf8'));
     m.backend = { name: 'tfjs-node', tfjs: '4.22.0' };
     await fs.writeFile(file, JSON.stringify(m, null, 2) + '\n');
-    const a = await loadArtifact(dir);
-    expect(a.warnings.map((w) => w.code)).toEqual(['KILN6010']);
-    expect(a.warnings[0].message).toMatch(/built on backend tfjs-node, which is not available here; predicting on (wasm|cpu|webgpu)/);
+    const a = await loadArtifact(dir, { trust: 'manifest' });
+    expect(a.warnings.map((w) => w.code)).toEqual(['KILN6112', 'KILN6010']);
+    expect(a.warnings[1].message).toMatch(/built on backend tfjs-node, which is not available here; predicting on (wasm|cpu|webgpu)/);
     expect(await a.predict([{ x: 0 }])).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 // `kiln publish` and `kiln registry` on the scorer fixture in a real repository: every refusal names its condition,
 // a publish is a verified copy at <target>/<model>/v<N>/ with the alias moved, and the registry commands read and
 // move aliases.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
@@ -12,6 +13,25 @@ import { checkout, codesOf, commitAll, gitInit, kiln, kilnHere, repoRoot, tempDi
 let root: string;
 let head: string;
 const tracking = () => openTracking(path.join(root, '.kiln'));
+/** Edits the fitted state of the artifact in `dir` and rewrites its sha256 in manifest.json; returns the undo. */
+function rehashedTamper(dir: string): () => void {
+  const stats = path.join(dir, 'state', 'stats.json');
+  const manifestFile = path.join(dir, 'manifest.json');
+  const [statsText, manifestText] = [fs.readFileSync(stats), fs.readFileSync(manifestFile)];
+  const value = JSON.parse(statsText.toString()) as { mean: number };
+  value.mean += 100;
+  fs.rmSync(stats);
+  fs.writeFileSync(stats, JSON.stringify(value));
+  const manifest = JSON.parse(manifestText.toString()) as { files: Record<string, string> };
+  manifest.files['state/stats.json'] = createHash('sha256').update(fs.readFileSync(stats)).digest('hex');
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  return () => {
+    fs.rmSync(stats);
+    fs.writeFileSync(stats, statsText);
+    fs.writeFileSync(manifestFile, manifestText);
+  };
+}
+
 const latestRun = async () => {
   const t = tracking();
   try {
@@ -71,6 +91,19 @@ describe('kiln publish refuses', () => {
     }
   });
 
+  it('an artifact whose weights were edited and re-hashed in its manifest (KILN6002 against the digest the run recorded)', async () => {
+    const run = await latestRun();
+    const undo = rehashedTamper(path.join(root, '.kiln/artifacts/scorer', run));
+    try {
+      const r = await kilnHere(['publish', '--json'], root);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'KILN6002', message: expect.stringMatching(/is tampered with: manifest.json \(its sha256 is not the [0-9a-f]{12}… recorded/) })]);
+      expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
+    } finally {
+      undo();
+    }
+  });
+
   it('to overwrite a published folder', async () => {
     fs.mkdirSync(path.join(root, 'dist/models/scorer/v1'), { recursive: true });
     try {
@@ -113,6 +146,20 @@ describe('kiln publish', () => {
     const again = await kilnHere(['publish'], root);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`run ${run} (commit ${head.slice(0, 7)}) is already published as scorer v1 (dist/models/scorer/v1); nothing to do`);
+  });
+
+  it('an alias is not moved to a published version re-hashed since (checked against the registry digest)', async () => {
+    const undo = rehashedTamper(path.join(root, 'dist/models/scorer/v1'));
+    try {
+      const r = await kilnHere(['registry', 'alias', 'scorer', 'staging', 'v1'], root);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/KILN6002: artifact .*dist\/models\/scorer\/v1 is tampered with: manifest.json/);
+      const predict = kiln(['predict', 'scorer@production', '--input', path.join(root, 'inputs', 'measurements.jsonl')], root);
+      expect(predict.code).toBe(1);
+      expect(predict.stderr).toMatch(/KILN6002: artifact .*dist\/models\/scorer\/v1 is tampered with: manifest.json/);
+    } finally {
+      undo();
+    }
   });
 
   it('publishes v2 from a new run when it is at least as good as production; the registry lists, shows, aliases and rolls back', async () => {

@@ -140,7 +140,7 @@ describe('the GitOps story', () => {
       ok(r);
       expect(r.stdout).toMatch(/"faulty":\s*true[\s\S]*"faulty":\s*false/);
     } else {
-      const model = await loadArtifact(resolved.dir);
+      const model = await loadArtifact(resolved.dir, { digest: resolved.digest! });
       expect(model.manifest.metrics.train_loss).toBeGreaterThan(0.25);
       const [hot, cold] = (await model.predict([{ temperature: 90, vibration: 6 }, { temperature: 50, vibration: 1 }])) as Array<{ faulty: boolean }>;
       expect([hot.faulty, cold.faulty]).toEqual([true, false]);

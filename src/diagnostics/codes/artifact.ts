@@ -11,4 +11,8 @@ export const artifactCodes = {
   KILN6106: { severity: 'error', message: 'cannot write the predictions to {path}: {reason}', hint: 'Check that the folder exists and is writable; nothing was written there.' },
   KILN6107: { severity: 'error', message: "{what} option '{option}' must be {expected}, but is {actual}", hint: 'Change {option} to {expected}.' },
   KILN6108: { severity: 'error', message: 'cannot listen on {host}:{port}: {reason}', hint: '{fix}' },
+  KILN6109: { severity: 'error', message: 'artifact {artifact} has no record to verify its manifest.json against: {reason}', hint: '{fix}' },
+  KILN6110: { severity: 'error', message: 'artifact {artifact} did not pass its parity check: run {run} records {verdict}', hint: 'Only an artifact whose parity check passed may be loaded or reused; rebuild and check it with `kiln package {run}`.' },
+  KILN6111: { severity: 'error', message: 'artifact {artifact} holds {file}, which is {kind}, not a regular file', hint: 'An artifact holds only regular files and folders (a link could point anywhere, a FIFO never ends); replace it with the file itself, or rebuild the artifact with `kiln package <run-id>`.' },
+  KILN6112: { severity: 'warning', message: 'artifact {artifact} is loaded on trust of its manifest.json: every file matches the sha256 the manifest lists, but nothing anchors the manifest itself (no run or registry record of its digest {digest})', hint: 'Anyone able to edit the files could also have rewritten manifest.json; load it from its run store or the registry (model@alias), or pass the digest recorded when it was built or published.' },
 } satisfies Record<string, CodeDefinition>;
