@@ -72,13 +72,13 @@ export class SqliteRunStore implements RunStore {
       this.db
         .prepare(
           `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash, git_uncommitted,
-             command, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
-           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             command, invocation, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
+           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id, run.pipeline, startTime, g?.root ?? null, g?.commit ?? null, g?.branch ?? null,
           g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null, JSON.stringify(g?.uncommitted ?? []),
-          JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
+          JSON.stringify(run.command), run.invocation ? JSON.stringify(run.invocation) : null, run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
         );
       this.insertParams(id, params);
       const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
@@ -314,6 +314,10 @@ export class SqliteRunStore implements RunStore {
 
   async latestFinishedRun(pipeline: string, commit: string, opts: { clean?: boolean } = {}): Promise<RunSummary | null> {
     return q.latestFinishedRun(this.db, pipeline, commit, opts.clean ?? false);
+  }
+
+  async finishedRuns(pipeline: string, commit: string, opts: { clean?: boolean; limit?: number } = {}): Promise<RunSummary[]> {
+    return q.finishedRuns(this.db, pipeline, commit, opts.clean ?? false, opts.limit ?? 20);
   }
 
   async searchRuns(filter: string, opts: { limit?: number } = {}): Promise<RunSummary[]> {
