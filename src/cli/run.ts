@@ -163,7 +163,9 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
 function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): RunInvocation {
   const filter: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(req.filter)) if (Array.isArray(v) && v.length) filter[k] = v;
-  return { params: prepared.params.applied, loadVersions: prepared.loadVersions, filter, backend: flags.backend ?? null, cache: flags.cache };
+  // --backend only counts where a backend is set up: a pipeline without TensorFlow.js ignores it.
+  const backend = usesTensorflow(prepared) ? (flags.backend ?? null) : null;
+  return { params: prepared.params.applied, loadVersions: prepared.loadVersions, filter, backend, cache: flags.cache };
 }
 
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;

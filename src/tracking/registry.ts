@@ -125,7 +125,8 @@ interface VersionRow {
   git_commit: string | null;
   created_at: number;
   description: string | null;
-  overrides: string | null;
+  /** Absent in a store at schema version 2 or older. */
+  overrides?: string | null;
 }
 
 export class SqliteModelRegistry implements ModelRegistry {
@@ -163,7 +164,7 @@ export class SqliteModelRegistry implements ModelRegistry {
       commit: r.git_commit,
       createdAt: r.created_at,
       description: r.description,
-      overrides: r.overrides === null ? [] : (JSON.parse(r.overrides) as string[]),
+      overrides: r.overrides == null ? [] : (JSON.parse(r.overrides) as string[]),
       aliases: this.aliasesOf(r.model, r.version),
     };
   }
@@ -193,8 +194,10 @@ export class SqliteModelRegistry implements ModelRegistry {
     const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS n FROM model_versions WHERE model = ?').get(v.model) as { n: number }).n;
     const where = typeof artifactPath === 'string' ? artifactPath : artifactPath(next);
     this.db
-      .prepare('INSERT INTO model_versions (model, version, artifact_path, artifact_sha256, run_id, git_commit, created_at, description, overrides) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(v.model, next, where, v.artifactSha256, v.runId, v.commit, now, v.description ?? null, v.overrides?.length ? JSON.stringify(v.overrides) : null);
+      .prepare('INSERT INTO model_versions (model, version, artifact_path, artifact_sha256, run_id, git_commit, created_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(v.model, next, where, v.artifactSha256, v.runId, v.commit, now, v.description ?? null);
+    // Set apart, as the run's invocation: a store at an older schema version can still register plain versions.
+    if (v.overrides?.length) this.db.prepare('UPDATE model_versions SET overrides = ? WHERE model = ? AND version = ?').run(JSON.stringify(v.overrides), v.model, next);
     return { version: next };
   }
 

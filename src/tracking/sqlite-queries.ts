@@ -20,7 +20,8 @@ export interface RunRow {
   git_diff_hash: string | null;
   git_uncommitted: string;
   command: string;
-  invocation: string | null;
+  /** Absent in a store at schema version 2 or older. */
+  invocation?: string | null;
   kiln_version: string | null;
   node_version: string | null;
   tfjs_version: string | null;
@@ -129,7 +130,7 @@ export function readRun(db: Database.Database, id: string): RunRecord {
     ...base,
     git: { ...base.git, uncommitted: JSON.parse(r.git_uncommitted) as UncommittedFile[] },
     command: JSON.parse(r.command) as string[],
-    invocation: r.invocation === null ? null : (JSON.parse(r.invocation) as RunInvocation),
+    invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
     versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
     host: { hostname: r.hostname, pid: r.pid },
     params,

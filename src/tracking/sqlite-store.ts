@@ -72,14 +72,16 @@ export class SqliteRunStore implements RunStore {
       this.db
         .prepare(
           `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash, git_uncommitted,
-             command, invocation, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
-           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             command, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
+           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id, run.pipeline, startTime, g?.root ?? null, g?.commit ?? null, g?.branch ?? null,
           g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null, JSON.stringify(g?.uncommitted ?? []),
-          JSON.stringify(run.command), run.invocation ? JSON.stringify(run.invocation) : null, run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
+          JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
         );
+      // Set apart so that a store opened at an older schema version (tests of migrations) can still record runs.
+      if (run.invocation) this.db.prepare('UPDATE runs SET invocation = ? WHERE id = ?').run(JSON.stringify(run.invocation), id);
       this.insertParams(id, params);
       const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
       for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
