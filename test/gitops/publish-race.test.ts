@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openTracking } from '../../src/tracking/index.ts';
 import { commitAll, gitInit, kiln, kilnHere, repoRoot, tempDir, type CliResult } from './support.ts';
 
+// Each trial costs two process starts; against the code before the fix, three were enough for the race to show.
 const TRIALS = 3;
 let base: string;
 
@@ -78,7 +79,7 @@ describe('concurrent kiln publish', () => {
       expect(versions[0].found).toBe(versions[0].registered);
       expect(fs.readdirSync(path.join(project, 'dist/models/scorer'))).toEqual(['v1']);
     }
-  }, 120_000);
+  }, 300_000);
 
   it('of two projects to one shared target: one publishes v1, the other refuses (KILN7013) and registers nothing', async () => {
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -99,5 +100,5 @@ describe('concurrent kiln publish', () => {
       expect(won[0].found).toBe(won[0].registered);
       expect(fs.readdirSync(path.join(shared, 'models/scorer'))).toEqual(['v1']);
     }
-  }, 120_000);
+  }, 300_000);
 });
