@@ -28,7 +28,9 @@ function listText(models: RegisteredModel[]): string {
 
 function showText(m: ModelDetail): string {
   const head = `${m.name}: ${m.versionCount} version(s); aliases: ${aliasText(m.aliases)}\n\n`;
-  return head + columns([['VERSION', 'ALIASES', 'CREATED', 'COMMIT', 'RUN', 'ARTIFACT'], ...m.versions.map((v) => [`v${v.version}`, v.aliases.join(', ') || '-', date(v.createdAt), v.commit?.slice(0, 7) ?? '-', v.runId ?? '-', v.artifactPath])]);
+  // Versions that are not what main declared say so, under the table, in full.
+  const overridden = m.versions.filter((v) => v.overrides.length).map((v) => `v${v.version} published with --allow-overrides: ${v.overrides.join('; ')}\n`);
+  return head + columns([['VERSION', 'ALIASES', 'CREATED', 'COMMIT', 'RUN', 'ARTIFACT'], ...m.versions.map((v) => [`v${v.version}`, v.aliases.join(', ') || '-', date(v.createdAt), v.commit?.slice(0, 7) ?? '-', v.runId ?? '-', v.artifactPath])]) + (overridden.length ? `\n${overridden.join('')}` : '');
 }
 
 const moveText = (m: AliasMove, verb: string) => `${verb} ${m.model}@${m.alias}: ${m.previous === null ? '(unset)' : `v${m.previous}`} → v${m.version} (${m.artifact})\n`;

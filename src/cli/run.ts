@@ -10,6 +10,7 @@ import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
 import { isKilnError } from '../diagnostics/diagnostic.ts';
+import type { RunInvocation } from '../tracking/store.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
@@ -71,7 +72,7 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
     const prepared = await prepareRun(req);
     if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
     const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
-    const tracked = flags.track ? await startTracking(prepared, req, io, stamping) : null;
+    const tracked = flags.track ? await startTracking(prepared, req, io, stamping, invocationOf(prepared, req, flags)) : null;
     try {
       return await runTracked(io, root, prepared, req, flags, backendRequest, tracked);
     } finally {
@@ -158,9 +159,18 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   return EXIT_OK;
 }
 
+/** What of this run departs from the committed declarations, kept with the run for `kiln publish` to judge. */
+function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): RunInvocation {
+  const filter: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.filter)) if (Array.isArray(v) && v.length) filter[k] = v;
+  // --backend only counts where a backend is set up: a pipeline without TensorFlow.js ignores it.
+  const backend = usesTensorflow(prepared) ? (flags.backend ?? null) : null;
+  return { params: prepared.params.applied, loadVersions: prepared.loadVersions, filter, backend, cache: flags.cache };
+}
+
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
 
-async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, stamping: Promise<Stamp | null> | null) {
+async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, stamping: Promise<Stamp | null> | null, invocation: RunInvocation) {
   const { openTracking, gitStamp } = await import('../tracking/index.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
@@ -177,6 +187,7 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, sta
       versions: { kiln: kilnVersion, node: process.versions.node, tfjs: null },
       backend: null,
       params: prepared.params.values,
+      invocation,
     });
     const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
     return { tracking, recorder, tracker, close: () => tracking.close() };

@@ -1,7 +1,8 @@
-// `kiln publish`: a model goes out only from a clean main branch, from a finished run at HEAD whose artifact passed
-// parity, through its gate. Then: verify, register the next version, copy the artifact to
-// <publish.target>/<model>/v<N>/ (to a temporary folder first, renamed into place), and move the alias.
-import { createHash, randomBytes } from 'node:crypto';
+// `kiln publish`: a model goes out only from a clean main branch, from a finished run at HEAD of the committed
+// declarations (no overrides, unless accepted and recorded) whose artifact passed parity, through its gate. Then:
+// verify, copy the artifact next to <publish.target>/<model>/ and, in the registry's write transaction, rename it to
+// v<N>/ and register v<N>; then move the alias. An artifact digest is published once.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readManifest, verifiedArtifact } from '../artifact/verify.ts';
@@ -12,15 +13,23 @@ import { analyzeProject } from '../project.ts';
 import { gitStamp } from '../tracking/git.ts';
 import { openTracking, parseModelRef, type Tracking } from '../tracking/index.ts';
 import type { RunRecord } from '../tracking/store.ts';
+import type { ModelVersion } from '../tracking/registry.ts';
+import type { PipelineIR, ProjectIR } from '../ir/types.ts';
 import { checkGate, type GateInput } from './gate.ts';
 import { headCommit, mainBranchTips, openRepository } from './git-host.ts';
 import { chooseModel } from './models.ts';
+import { overridesOf } from './overrides.ts';
 
 export interface PublishOptions {
   root: string;
   model?: string;
-  /** The alias to move; `production` by default (and the one `better_than` usually names). */
+  /**
+   * The alias to move; `production` by default (and the one `better_than` usually names). Given, it is moved also
+   * when the artifact was published before; left out, a republish leaves the alias alone (so as not to undo a rollback).
+   */
   alias?: string;
+  /** Publish a run that departs from the committed declarations (--params…), recording the departures with the version. */
+  allowOverrides?: boolean;
   /** Check every condition and say what would happen, without changing anything. */
   dryRun?: boolean;
 }
@@ -39,8 +48,12 @@ export interface PublishResult {
   /** The gate checks that passed, in words. */
   gate: string[];
   dryRun: boolean;
-  /** True when this run was published before (as `version`): nothing was done, the alias left where it is. */
+  /** True when this artifact was published before (as `version`): nothing was registered or copied. */
   alreadyPublished: boolean;
+  /** Whether the alias was pointed at `version` (false: left where it was, `previous`). */
+  aliasMoved: boolean;
+  /** The run's departures from the committed declarations, accepted with allowOverrides (empty: none). */
+  overrides: string[];
 }
 
 const short = (c: string) => c.slice(0, 7);
@@ -112,12 +125,8 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
 
   const tracking = openTracking(storeDir);
   try {
-    let run: RunRecord | null = null;
-    const summary = await tracking.runs.latestFinishedRun(pipeline.name, head, { clean: true });
-    if (!summary) {
-      const dirty = await tracking.runs.latestFinishedRun(pipeline.name, head);
-      problems.push(diag('KILN7007', { model: model.name, pipeline: pipeline.name, commit: short(head), detail: dirty ? ` from a clean working tree (run ${dirty.id} had uncommitted changes)` : '' }));
-    } else run = await tracking.runs.getRun(summary.id);
+    const chosen = await chooseRun(tracking, ir, pipeline, head, model.name, opts.allowOverrides ?? false, problems);
+    const run = chosen?.run ?? null;
 
     let artifactDir: string | null = null;
     if (run) {
@@ -139,12 +148,35 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
       const baseline = model.gate?.betterThan ? await baselineOf(tracking, root, model.name, model.gate.betterThan, problems) : null;
       const gate = checkGate({ model: model.name, run: run.id, gate: model.gate, metrics, baseline });
       problems.push(...gate.diagnostics);
-      if (!problems.length && artifactDir && target) return await publish({ tracking, root, target, model: model.name, alias, run, artifactDir, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false });
+      if (!problems.length && artifactDir && target) return await publish({ tracking, root, target, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false });
     }
     throw new KilnError(problems);
   } finally {
     tracking.close();
   }
+}
+
+/**
+ * The run to publish at HEAD: the newest clean FINISHED run of the committed declarations; without one, the newest
+ * clean run with overrides when they are allowed (else KILN7022 naming it), or KILN7007 when there is no clean run.
+ */
+async function chooseRun(tracking: Tracking, ir: ProjectIR, pipeline: PipelineIR, head: string, model: string, allowOverrides: boolean, problems: Diagnostic[]): Promise<{ run: RunRecord; overrides: string[] } | null> {
+  const clean = await tracking.runs.finishedRuns(pipeline.name, head, { clean: true });
+  if (!clean.length) {
+    const dirty = await tracking.runs.latestFinishedRun(pipeline.name, head);
+    problems.push(diag('KILN7007', { model, pipeline: pipeline.name, commit: short(head), detail: dirty ? ` from a clean working tree (run ${dirty.id} had uncommitted changes)` : '' }));
+    return null;
+  }
+  let newest: { run: RunRecord; overrides: string[] } | null = null;
+  for (const summary of clean) {
+    const run = await tracking.runs.getRun(summary.id);
+    const overrides = overridesOf(run, ir, pipeline);
+    if (!overrides.length) return { run, overrides };
+    newest ??= { run, overrides };
+  }
+  if (allowOverrides) return newest;
+  problems.push(diag('KILN7022', { model, run: newest!.run.id, pipeline: pipeline.name, overrides: newest!.overrides.join('; ') }));
+  return null;
 }
 
 interface PublishStep {
@@ -153,7 +185,10 @@ interface PublishStep {
   target: string;
   model: string;
   alias: string;
+  /** The alias was named by the publisher: move it even to a version published before. */
+  aliasAsked: boolean;
   run: RunRecord;
+  overrides: string[];
   artifactDir: string;
   head: string;
   branch: string;
@@ -166,9 +201,9 @@ async function publish(s: PublishStep): Promise<PublishResult> {
   const recorded = s.run.tags[`digest.${s.model}`];
   const { manifest, digest } = await verifiedArtifact(s.artifactDir, recorded ? { digest: recorded } : {});
   const known = (await s.tracking.registry.listModels()).find((m) => m.name === s.model);
-  let version = (known?.latestVersion ?? 0) + 1;
+  const version = (known?.latestVersion ?? 0) + 1;
   const folder = (v: number) => path.join(s.target, s.model, `v${v}`);
-  const result = (v: number, previous: number | null, alreadyPublished = false): PublishResult => ({
+  const result = (v: number, previous: number | null, more: Partial<PublishResult> = {}): PublishResult => ({
     model: s.model,
     version: v,
     alias: s.alias,
@@ -180,39 +215,61 @@ async function publish(s: PublishStep): Promise<PublishResult> {
     files: Object.keys(manifest.files).length + 1,
     gate: s.gate,
     dryRun: s.dryRun,
-    alreadyPublished,
+    alreadyPublished: false,
+    aliasMoved: !s.dryRun,
+    overrides: s.overrides,
+    ...more,
   });
-  // Publishing is idempotent per run: a CI job that runs again must not add a copy, nor undo a rollback.
-  const earlier = known ? (await s.tracking.registry.showModel(s.model)).versions.find((v) => v.runId === s.run.id) : undefined;
-  if (earlier) return { ...result(earlier.version, known!.aliases[s.alias] ?? null, true), artifact: earlier.artifactPath };
+  // Publishing is idempotent per run and per artifact digest: a CI job that runs again must not add a copy, nor undo
+  // a rollback (the alias moves only when named).
+  const already = async (earlier: ModelVersion): Promise<PublishResult> => {
+    const current = (await s.tracking.registry.listModels()).find((m) => m.name === s.model)?.aliases[s.alias] ?? null;
+    const move = s.aliasAsked && !s.dryRun && current !== earlier.version;
+    const previous = move ? (await s.tracking.registry.setAlias(s.model, s.alias, earlier.version)).previous : current;
+    return { ...result(earlier.version, previous, { alreadyPublished: true, aliasMoved: move, overrides: earlier.overrides }), artifact: earlier.artifactPath };
+  };
+  const earlier = known ? (await s.tracking.registry.showModel(s.model)).versions.find((v) => v.runId === s.run.id || v.artifactSha256 === digest) : undefined;
+  if (earlier) return already(earlier);
   if (fs.existsSync(folder(version))) throw new KilnError(diag('KILN7013', { model: s.model, version, path: projectPath(s.root, folder(version)) }));
-  if (s.dryRun) {
-    const current = known?.aliases[s.alias] ?? null;
-    return result(version, current);
-  }
+  if (s.dryRun) return result(version, known?.aliases[s.alias] ?? null);
 
-  const staging = path.join(s.target, s.model, `.v${version}.publishing-${randomBytes(4).toString('hex')}`);
+  const staging = path.join(s.target, s.model, `.publishing-${randomBytes(6).toString('hex')}`);
   await fs.promises.mkdir(path.dirname(staging), { recursive: true });
+  let registered;
   try {
     await fs.promises.cp(s.artifactDir, staging, { recursive: true });
     await verifiedArtifact(staging, { digest });
-    const sha = createHash('sha256').update(await fs.promises.readFile(path.join(staging, MANIFEST_FILE))).digest('hex');
-    const registered = await s.tracking.registry.registerVersion({
-      model: s.model,
-      artifactPath: projectPath(s.root, folder(version)),
-      artifactSha256: sha,
-      runId: s.run.id,
-      commit: s.head,
-      description: `run ${s.run.id} at ${short(s.head)} on ${s.branch}`,
-    });
-    if (registered.version !== version) throw new Error(`internal error: expected version ${version} of ${s.model}, the registry gave ${registered.version} (another publish at the same time?)`);
-    version = registered.version;
-    await fs.promises.rename(staging, folder(version));
-  } catch (e) {
+    registered = await s.tracking.registry.publishVersion(
+      {
+        model: s.model,
+        artifactSha256: digest,
+        runId: s.run.id,
+        commit: s.head,
+        description: `run ${s.run.id} at ${short(s.head)} on ${s.branch}`,
+        overrides: s.overrides,
+      },
+      // Runs inside the registry's write transaction: the number is ours, and the version is committed only once its
+      // folder is complete; another project publishing to the same target gets KILN7013 instead of a folder it lost.
+      (v) => {
+        const dest = folder(v);
+        const taken = () => new KilnError(diag('KILN7013', { model: s.model, version: v, path: projectPath(s.root, dest) }));
+        if (fs.existsSync(dest)) throw taken();
+        try {
+          fs.renameSync(staging, dest);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOTEMPTY' || code === 'EEXIST') throw taken();
+          throw e;
+        }
+        return { artifactPath: projectPath(s.root, dest), undo: () => fs.renameSync(dest, staging) };
+      },
+    );
+  } finally {
     await fs.promises.rm(staging, { recursive: true, force: true });
-    throw e;
   }
-  const { previous } = await s.tracking.registry.setAlias(s.model, s.alias, version);
-  await s.tracking.runs.setTag(s.run.id, `published.${s.model}`, `v${version}`);
-  return result(version, previous);
+  // Another publish of the same artifact won the race: this one is a republish.
+  if (registered.existing) return already(registered.version);
+  const { previous } = await s.tracking.registry.setAlias(s.model, s.alias, registered.version.version);
+  await s.tracking.runs.setTag(s.run.id, `published.${s.model}`, `v${registered.version.version}`);
+  return result(registered.version.version, previous);
 }

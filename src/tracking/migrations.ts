@@ -156,6 +156,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX model_alias_history_alias ON model_alias_history (model, alias, id);
     `,
   },
+  {
+    version: 3,
+    name: 'how a run was started; overrides a published version was allowed',
+    sql: `
+      -- JSON (RunInvocation): the --params overrides, --load-version pins, node filter and --backend a run was started
+      -- with, so that publish can tell a run of main as committed from one that departed from it. NULL: recorded before.
+      ALTER TABLE runs ADD COLUMN invocation TEXT;
+
+      -- JSON array of the departures from main that kiln publish --allow-overrides accepted; NULL: none.
+      ALTER TABLE model_versions ADD COLUMN overrides TEXT;
+      -- Publishing looks a digest up to stay idempotent (registration checks it in its write transaction).
+      CREATE INDEX model_versions_digest ON model_versions (model, artifact_sha256);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -3,7 +3,7 @@
 // its execution too, so that a later run that skips the node replays them and still has the full record.
 import type { Hooks, NodeExecution, RunStatus } from '../runtime/hooks.ts';
 import type { GitStamp } from './git.ts';
-import type { RunStore, DatasetOutput } from './store.ts';
+import type { RunStore, DatasetOutput, RunInvocation } from './store.ts';
 
 /** Output name under which a node's logged metrics and files are kept with its execution. */
 export const NODE_LOG_OUTPUT = '__kiln_node_log__';
@@ -21,6 +21,7 @@ export interface RecorderStart {
   backend: string | null;
   params: Record<string, unknown>;
   tags?: Record<string, string>;
+  invocation?: RunInvocation;
 }
 
 export class RunRecorder {
@@ -34,7 +35,7 @@ export class RunRecorder {
   ) {}
 
   static async start(store: RunStore, start: RecorderStart): Promise<RunRecorder> {
-    const run = await store.createRun({ pipeline: start.pipeline, command: start.command, git: start.git, versions: start.versions, backend: start.backend, params: start.params, ...(start.tags ? { tags: start.tags } : {}) });
+    const run = await store.createRun({ pipeline: start.pipeline, command: start.command, git: start.git, versions: start.versions, backend: start.backend, params: start.params, ...(start.tags ? { tags: start.tags } : {}), ...(start.invocation ? { invocation: start.invocation } : {}) });
     return new RunRecorder(store, run.id);
   }
 

@@ -13,7 +13,15 @@ export interface NewModelVersion {
   commit: string | null;
   description?: string;
   createdAt?: number;
+  /** Departures from the committed declarations that the publisher accepted (kiln publish --allow-overrides). */
+  overrides?: string[];
 }
+
+/**
+ * Puts the artifact of `version` in place before the version is committed (throwing registers nothing); returns
+ * where it now is and how to take it back should the registration still fail.
+ */
+export type PlaceArtifact = (version: number) => { artifactPath: string; undo: () => void };
 
 export interface ModelVersion {
   model: string;
@@ -24,6 +32,8 @@ export interface ModelVersion {
   commit: string | null;
   createdAt: number;
   description: string | null;
+  /** Departures from the committed declarations accepted when it was published (empty: none). */
+  overrides: string[];
   /** Aliases pointing at this version, sorted. */
   aliases: string[];
 }
@@ -55,6 +65,12 @@ export type ModelSelector = { kind: 'latest' } | { kind: 'version'; version: num
 export interface ModelRegistry {
   /** Adds the next version (1, 2, …) of `model`, registering the model on its first version. */
   registerVersion(v: NewModelVersion): Promise<ModelVersion>;
+  /**
+   * Registers `v` once per artifact digest: when `v.model` already has a version with `v.artifactSha256`, returns it
+   * (`existing`), else places the artifact and adds the next version in the same write transaction, so that two
+   * publishers never take one number and no version is committed without its artifact in place.
+   */
+  publishVersion(v: Omit<NewModelVersion, 'artifactPath'>, place: PlaceArtifact): Promise<{ version: ModelVersion; existing: boolean }>;
   /** Points `alias` at `version`; returns where it pointed before. */
   setAlias(model: string, alias: string, version: number): Promise<{ previous: number | null }>;
   removeAlias(model: string, alias: string): Promise<{ previous: number | null }>;
@@ -109,6 +125,8 @@ interface VersionRow {
   git_commit: string | null;
   created_at: number;
   description: string | null;
+  /** Absent in a store at schema version 2 or older. */
+  overrides?: string | null;
 }
 
 export class SqliteModelRegistry implements ModelRegistry {
@@ -146,6 +164,7 @@ export class SqliteModelRegistry implements ModelRegistry {
       commit: r.git_commit,
       createdAt: r.created_at,
       description: r.description,
+      overrides: r.overrides == null ? [] : (JSON.parse(r.overrides) as string[]),
       aliases: this.aliasesOf(r.model, r.version),
     };
   }
@@ -158,25 +177,59 @@ export class SqliteModelRegistry implements ModelRegistry {
     throw new KilnError(diag('KILN4013', { model, what: 'version', ref: `v${version}`, available: known.join(', ') || '(none)' }));
   }
 
-  async registerVersion(v: NewModelVersion): Promise<ModelVersion> {
+  private checkNewVersion(v: Omit<NewModelVersion, 'artifactPath'>): void {
     checkModelName(v.model);
     if (!HASH_PATTERN.test(v.artifactSha256)) {
       throw new KilnError(diag('KILN4011', { what: 'artifact hash', name: v.artifactSha256, reason: 'it is not a sha256 (64 lowercase hexadecimal characters)', fix: 'Pass the sha256 of the built artifact.' }));
     }
+  }
+
+  /** Inside a write transaction: adds the next version of `v.model` and returns its number. */
+  private insertVersion(v: Omit<NewModelVersion, 'artifactPath'>, now: number, artifactPath: string | ((version: number) => string)): { version: number } {
+    if (v.runId !== null && !this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(v.runId)) {
+      throw new KilnError(diag('KILN4002', { id: v.runId, store: this.database.file }));
+    }
+    this.db.prepare('INSERT INTO registered_models (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(v.model, now);
+    // Inside the IMMEDIATE transaction no other process can take the same number.
+    const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS n FROM model_versions WHERE model = ?').get(v.model) as { n: number }).n;
+    const where = typeof artifactPath === 'string' ? artifactPath : artifactPath(next);
+    this.db
+      .prepare('INSERT INTO model_versions (model, version, artifact_path, artifact_sha256, run_id, git_commit, created_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(v.model, next, where, v.artifactSha256, v.runId, v.commit, now, v.description ?? null);
+    // Set apart, as the run's invocation: a store at an older schema version can still register plain versions.
+    if (v.overrides?.length) this.db.prepare('UPDATE model_versions SET overrides = ? WHERE model = ? AND version = ?').run(JSON.stringify(v.overrides), v.model, next);
+    return { version: next };
+  }
+
+  async registerVersion(v: NewModelVersion): Promise<ModelVersion> {
+    this.checkNewVersion(v);
     const now = v.createdAt ?? Date.now();
-    const version = this.database.write(() => {
-      if (v.runId !== null && !this.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(v.runId)) {
-        throw new KilnError(diag('KILN4002', { id: v.runId, store: this.database.file }));
-      }
-      this.db.prepare('INSERT INTO registered_models (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(v.model, now);
-      // Inside the IMMEDIATE transaction no other process can take the same number.
-      const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS n FROM model_versions WHERE model = ?').get(v.model) as { n: number }).n;
-      this.db
-        .prepare('INSERT INTO model_versions (model, version, artifact_path, artifact_sha256, run_id, git_commit, created_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(v.model, next, v.artifactPath, v.artifactSha256, v.runId, v.commit, now, v.description ?? null);
-      return next;
-    });
+    const { version } = this.database.write(() => this.insertVersion(v, now, v.artifactPath));
     return this.toVersion(this.versionRow(v.model, version));
+  }
+
+  async publishVersion(v: Omit<NewModelVersion, 'artifactPath'>, place: PlaceArtifact): Promise<{ version: ModelVersion; existing: boolean }> {
+    this.checkNewVersion(v);
+    const now = v.createdAt ?? Date.now();
+    let undo: (() => void) | null = null;
+    let outcome: { version: number; existing: boolean };
+    try {
+      outcome = this.database.write(() => {
+        const same = this.db.prepare('SELECT version FROM model_versions WHERE model = ? AND artifact_sha256 = ? ORDER BY version LIMIT 1').get(v.model, v.artifactSha256) as { version: number } | undefined;
+        if (same) return { version: same.version, existing: true };
+        const added = this.insertVersion(v, now, (n) => {
+          const placed = place(n);
+          undo = placed.undo;
+          return placed.artifactPath;
+        });
+        return { version: added.version, existing: false };
+      });
+    } catch (e) {
+      // The transaction rolled back: the artifact placed for it must not stay behind under a number nobody holds.
+      (undo as (() => void) | null)?.();
+      throw e;
+    }
+    return { version: this.toVersion(this.versionRow(v.model, outcome.version)), existing: outcome.existing };
   }
 
   private moveAlias(model: string, alias: string, version: number | null): { previous: number | null } {

@@ -5,7 +5,7 @@ import { diag, KilnError } from '../diagnostics/index.ts';
 import { normaliseRunIdInput, isRunIdPrefix, RUN_ID_LENGTH } from './ids.ts';
 import { filterToSql } from './filter.ts';
 import type { UncommittedFile } from './git.ts';
-import { RUN_STATUSES, type LatestMetric, type ListRuns, type MetricPoint, type NodeExecution, type RunFile, type RunRecord, type RunStatus, type RunSummary } from './store.ts';
+import { RUN_STATUSES, type LatestMetric, type ListRuns, type MetricPoint, type NodeExecution, type RunFile, type RunInvocation, type RunRecord, type RunStatus, type RunSummary } from './store.ts';
 
 export interface RunRow {
   id: string;
@@ -20,6 +20,8 @@ export interface RunRow {
   git_diff_hash: string | null;
   git_uncommitted: string;
   command: string;
+  /** Absent in a store at schema version 2 or older. */
+  invocation?: string | null;
   kiln_version: string | null;
   node_version: string | null;
   tfjs_version: string | null;
@@ -128,6 +130,7 @@ export function readRun(db: Database.Database, id: string): RunRecord {
     ...base,
     git: { ...base.git, uncommitted: JSON.parse(r.git_uncommitted) as UncommittedFile[] },
     command: JSON.parse(r.command) as string[],
+    invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
     versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
     host: { hostname: r.hostname, pid: r.pid },
     params,
@@ -157,10 +160,14 @@ export function listRuns(db: Database.Database, query: ListRuns): RunSummary[] {
 }
 
 export function latestFinishedRun(db: Database.Database, pipeline: string, commit: string, clean: boolean): RunSummary | null {
-  const row = db
-    .prepare(`SELECT * FROM runs WHERE pipeline = ? AND git_commit = ? AND status = 'FINISHED' ${clean ? 'AND git_dirty = 0' : ''} ORDER BY id DESC LIMIT 1`)
-    .get(pipeline, commit) as RunRow | undefined;
-  return row ? summary(row) : null;
+  return finishedRuns(db, pipeline, commit, clean, 1)[0] ?? null;
+}
+
+export function finishedRuns(db: Database.Database, pipeline: string, commit: string, clean: boolean, limit: number): RunSummary[] {
+  const rows = db
+    .prepare(`SELECT * FROM runs WHERE pipeline = ? AND git_commit = ? AND status = 'FINISHED' ${clean ? 'AND git_dirty = 0' : ''} ORDER BY id DESC LIMIT ?`)
+    .all(pipeline, commit, limit) as RunRow[];
+  return rows.map(summary);
 }
 
 export function searchRuns(db: Database.Database, filter: string, limit: number): RunSummary[] {

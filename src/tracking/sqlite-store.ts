@@ -80,6 +80,8 @@ export class SqliteRunStore implements RunStore {
           g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null, JSON.stringify(g?.uncommitted ?? []),
           JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
         );
+      // Set apart so that a store opened at an older schema version (tests of migrations) can still record runs.
+      if (run.invocation) this.db.prepare('UPDATE runs SET invocation = ? WHERE id = ?').run(JSON.stringify(run.invocation), id);
       this.insertParams(id, params);
       const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
       for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
@@ -314,6 +316,10 @@ export class SqliteRunStore implements RunStore {
 
   async latestFinishedRun(pipeline: string, commit: string, opts: { clean?: boolean } = {}): Promise<RunSummary | null> {
     return q.latestFinishedRun(this.db, pipeline, commit, opts.clean ?? false);
+  }
+
+  async finishedRuns(pipeline: string, commit: string, opts: { clean?: boolean; limit?: number } = {}): Promise<RunSummary[]> {
+    return q.finishedRuns(this.db, pipeline, commit, opts.clean ?? false, opts.limit ?? 20);
   }
 
   async searchRuns(filter: string, opts: { limit?: number } = {}): Promise<RunSummary[]> {

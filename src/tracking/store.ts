@@ -15,6 +15,20 @@ export interface RunVersions {
   tfjs: string | null;
 }
 
+/** How a run was started, where that can depart from what the commit declares (what `kiln publish` checks). */
+export interface RunInvocation {
+  /** `--params` overrides as applied (dotted key → typed value). */
+  params: Record<string, JsonValue>;
+  /** `--load-version` pins: dataset → version. */
+  loadVersions: Record<string, string>;
+  /** The node filter options given (`nodes`, `fromNodes`, `tags`…), only those that were. */
+  filter: Record<string, string[]>;
+  /** `--backend` when given; null when the run used kiln.yaml's. */
+  backend: string | null;
+  /** False with `--no-cache`. */
+  cache: boolean;
+}
+
 export interface NewRun {
   pipeline: string;
   /** The command line that started the run (process.argv, usually). */
@@ -26,6 +40,7 @@ export interface NewRun {
   /** Parameters to record at once (nested or flattened; flattened to dotted keys). */
   params?: Record<string, unknown>;
   tags?: Record<string, string>;
+  invocation?: RunInvocation;
   /** Milliseconds since the epoch; now by default. */
   startTime?: number;
 }
@@ -94,6 +109,8 @@ export interface RunFile {
 export interface RunRecord extends RunSummary {
   git: RunGit & { uncommitted: UncommittedFile[] };
   command: string[];
+  /** Null for runs recorded before kiln kept it (schema version 3), or created without one through the API. */
+  invocation: RunInvocation | null;
   versions: RunVersions;
   host: { hostname: string; pid: number };
   params: Record<string, JsonValue>;
@@ -179,6 +196,8 @@ export interface RunStore {
   listRuns(query?: ListRuns): Promise<RunSummary[]>;
   /** The newest FINISHED run of `pipeline` at `commit` (a full sha), or null; `clean` keeps only runs of a clean tree. */
   latestFinishedRun(pipeline: string, commit: string, opts?: { clean?: boolean }): Promise<RunSummary | null>;
+  /** The FINISHED runs of `pipeline` at `commit`, newest first (at most `limit`, 20 by default); `clean` as above. */
+  finishedRuns(pipeline: string, commit: string, opts?: { clean?: boolean; limit?: number }): Promise<RunSummary[]>;
   /** Runs matching a filter such as `metrics.accuracy > 0.9 and params.seed = 1` (src/tracking/filter.ts), newest first. */
   searchRuns(filter: string, opts?: { limit?: number }): Promise<RunSummary[]>;
   metricHistory(runId: string, key: string): Promise<MetricPoint[]>;

@@ -98,9 +98,12 @@ describe('the GitOps story', () => {
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toMatch(/KILN7007: cannot publish 'plant': no FINISHED run of pipeline 'classifier' at HEAD \([0-9a-f]{7}\)/);
 
-    // A run with an override that ruins accuracy: finished, parity passed, but the gate says no.
+    // A run with an override that ruins accuracy: finished, parity passed, but not main's; accepted, the gate says no.
     ok(kiln(['run', '--params', 'predict.threshold=1.01'], root));
-    const gate = await kilnHere(['publish'], root);
+    const overridden = await kilnHere(['publish'], root);
+    expect(overridden.code).toBe(1);
+    expect(overridden.stderr).toMatch(/KILN7022: cannot publish 'plant': run \w+ is not a run of main as committed: --params predict\.threshold=1\.01 \(parameters\.yaml: 0\.5\)/);
+    const gate = await kilnHere(['publish', '--allow-overrides'], root);
     expect(gate.code).toBe(1);
     expect(gate.stderr).toMatch(/KILN7009: cannot publish 'plant': the gate fails: accuracy is 0\.\d+, which is not >= 0\.8/);
     expect(gate.stderr).toContain('KILN7010');

@@ -41,6 +41,26 @@ describe('schema migrations', () => {
     expect(v.version).toBe(1);
   });
 
+  it('opens a store left at version 2 (before invocations were kept): old runs have none, old versions no overrides', async () => {
+    const storeDir = path.join(tempDir(), '.kiln');
+    const old = openTracking(storeDir, { schemaVersion: 2 });
+    const run = await old.runs.createRun(newRun());
+    await old.registry.registerVersion({ model: 'm', artifactPath: 'dist/m/v1', artifactSha256: 'e'.repeat(64), runId: run.id, commit: null });
+    old.close();
+    expect(tables(path.join(storeDir, 'kiln.db')).version).toBe(2);
+
+    const t = track(openTracking(storeDir));
+    expect((await t.runs.getRun(run.id)).invocation).toBeNull();
+    expect((await t.registry.getVersion('m', 1)).overrides).toEqual([]);
+    const invocation = { params: { seed: 8 }, loadVersions: {}, filter: { nodes: ['train'] }, backend: null, cache: false };
+    const next = await t.runs.createRun(newRun({ invocation }));
+    expect((await t.runs.getRun(next.id)).invocation).toEqual(invocation);
+    const again = await t.registry.publishVersion({ model: 'm', artifactSha256: 'e'.repeat(64), runId: null, commit: null }, () => {
+      throw new Error('an artifact published before is not placed again');
+    });
+    expect(again).toMatchObject({ existing: true, version: { version: 1 } });
+  });
+
   it('refuses a store from a newer kiln (KILN4007)', async () => {
     const storeDir = path.join(tempDir(), '.kiln');
     track(openTracking(storeDir)).close();

@@ -73,4 +73,31 @@ describe('model registry', () => {
     expect(await codesOf(() => reg.registerVersion({ model: 'm', artifactPath: 'a', artifactSha256: sha('1'), runId: '0'.repeat(26), commit: null }))).toEqual(['KILN4002']);
     expect((await reg.showModel('m')).versionCount).toBe(1);
   });
+
+  it('publishVersion registers an artifact digest once, and a version only after its artifact is in place', async () => {
+    const { tracking: t } = tempStore();
+    const reg = t.registry;
+    const placed: number[] = [];
+    const place = (v: number) => {
+      placed.push(v);
+      return { artifactPath: `dist/m/v${v}`, undo: () => placed.push(-v) };
+    };
+    const first = await reg.publishVersion({ model: 'm', artifactSha256: sha('1'), runId: null, commit: null, overrides: ['--params seed=8 (parameters.yaml: 7)'] }, place);
+    expect(first).toMatchObject({ existing: false, version: { version: 1, artifactPath: 'dist/m/v1', overrides: ['--params seed=8 (parameters.yaml: 7)'] } });
+    const again = await reg.publishVersion({ model: 'm', artifactSha256: sha('1'), runId: null, commit: null }, place);
+    expect(again).toMatchObject({ existing: true, version: { version: 1 } });
+    expect(placed).toEqual([1]);
+
+    // Placing fails (the folder is taken): nothing is registered, the number stays free.
+    await expect(reg.publishVersion({ model: 'm', artifactSha256: sha('2'), runId: null, commit: null }, () => { throw new Error('taken'); })).rejects.toThrow('taken');
+    // Registering fails after the artifact was placed (the insert aborts): the placement is taken back.
+    const db = t.runs.database.db;
+    db.exec("CREATE TEMP TRIGGER refuse BEFORE INSERT ON model_versions BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(reg.publishVersion({ model: 'm', artifactSha256: sha('2'), runId: null, commit: null }, place)).rejects.toThrow('disk full');
+    db.exec('DROP TRIGGER refuse');
+    expect(placed).toEqual([1, 2, -2]);
+    const second = await reg.publishVersion({ model: 'm', artifactSha256: sha('2'), runId: null, commit: null }, place);
+    expect(second.version).toMatchObject({ version: 2, overrides: [] });
+    expect((await reg.showModel('m')).versions.map((v) => [v.version, v.artifactSha256])).toEqual([[2, sha('2')], [1, sha('1')]]);
+  });
 });
