@@ -5,6 +5,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import git from 'isomorphic-git';
 import { syncBackedFs } from './sync-fs.ts';
+import { locateGit, type GitFs } from './git-location.ts';
+import { hashUncommitted } from './uncommitted-hash.ts';
 import { diag, type Diagnostic } from '../diagnostics/index.ts';
 
 export type UncommittedStatus = 'modified' | 'added' | 'deleted' | 'untracked';
@@ -13,6 +15,9 @@ export interface UncommittedFile {
   /** Path relative to the repository root, with forward slashes. */
   path: string;
   status: UncommittedStatus;
+  /** git's blob id of the working-tree content (what `git hash-object` prints; a link's target text for a symbolic
+   *  link); null for a deleted file, one that could not be read, and runs recorded before kiln kept it. */
+  blob: string | null;
 }
 
 export interface GitStamp {
@@ -47,18 +52,16 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     stamp: { root, commit: null, branch, dirty: null, uncommitted: [], diffHash: null } satisfies GitStamp,
     diagnostics: [diag('KILN4001', { reason })],
   });
-  let root: string;
-  try {
-    root = await git.findRoot({ fs: syncBackedFs, filepath: abs });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'NotFoundError') return unknown(null, null, `no git repository at or above ${abs}`);
-    throw e;
-  }
+  const location = await locateGit(abs, syncBackedFs as unknown as GitFs);
+  if (!location) return unknown(null, null, `no git repository at or above ${abs}`);
+  const { root, gitdir } = location;
+  // A worktree or submodule keeps its git directory elsewhere: every call names it (see git-location.ts).
+  const repo = { fs: location.fs as never, dir: root, gitdir };
   const cache = {};
-  const branch = (await git.currentBranch({ fs: syncBackedFs, dir: root, fullname: false })) || null;
+  const branch = (await git.currentBranch({ ...repo, fullname: false })) || null;
   let commit: string;
   try {
-    commit = await git.resolveRef({ fs: syncBackedFs, dir: root, ref: 'HEAD' });
+    commit = await git.resolveRef({ ...repo, ref: 'HEAD' });
   } catch (e) {
     if ((e as { code?: string }).code === 'NotFoundError') return unknown(root, branch, `the repository at ${root} has no commits yet`);
     throw e;
@@ -69,7 +72,7 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     .filter((rel) => rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel));
   const keep = (file: string) => !excluded.some((ex) => file === ex || file.startsWith(ex + '/'));
 
-  const signature = opts.cacheFile ? workTreeSignature(root, commit, excluded) : null;
+  const signature = opts.cacheFile ? workTreeSignature(root, gitdir, commit, excluded) : null;
   if (signature && opts.cacheFile) {
     try {
       const saved = JSON.parse(fs.readFileSync(opts.cacheFile, 'utf8')) as { signature: string; stamp: GitStamp };
@@ -80,8 +83,8 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   }
 
   // refresh: false keeps this read-only: the stamp never rewrites the user's .git/index behind their back.
-  const matrix = await git.statusMatrix({ fs: syncBackedFs, dir: root, cache, filter: keep, refresh: false });
-  const uncommitted: UncommittedFile[] = [];
+  const matrix = await git.statusMatrix({ ...repo, cache, filter: keep, refresh: false });
+  const changed: Array<{ path: string; status: UncommittedStatus }> = [];
   for (const row of matrix) {
     // Columns: file, HEAD, working tree, index; 0 absent, 1 same as HEAD, 2 same as working tree, 3 other.
     const [file, head, workdir, stage] = row;
@@ -92,10 +95,12 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     if (workdir === 0) status = 'deleted';
     else if (head === 1) status = 'modified';
     else status = stage === 0 ? 'untracked' : 'added';
-    uncommitted.push({ path: file, status });
+    changed.push({ path: file, status });
   }
-  uncommitted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const diffHash = uncommitted.length ? await hashUncommitted(root, uncommitted) : null;
+  changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const hashed = changed.length ? await hashUncommitted(root, changed) : null;
+  const uncommitted = hashed?.files ?? [];
+  const diffHash = hashed?.diffHash ?? null;
   const stamp: GitStamp = { root, commit, branch, dirty: uncommitted.length > 0, uncommitted, diffHash };
   if (signature && opts.cacheFile) {
     try {
@@ -117,10 +122,11 @@ const SIGNATURE_LIMIT = 50_000;
  * (node_modules, .git and the excluded folders skipped; ignored files included, so the signature is conservative).
  * Null for trees too large to walk quickly.
  */
-function workTreeSignature(root: string, commit: string, excluded: string[]): string | null {
-  const h = createHash('sha256').update(`${commit}\n`);
+function workTreeSignature(root: string, gitdir: string, commit: string, excluded: string[]): string | null {
+  // The format version: a stamp saved by an older kiln lacks what this one records (each file's blob id).
+  const h = createHash('sha256').update(`stamp 2\n${commit}\n`);
   try {
-    const st = fs.statSync(path.join(root, '.git', 'index'));
+    const st = fs.statSync(path.join(gitdir, 'index'));
     h.update(`index ${st.size} ${st.mtimeMs}\n`);
   } catch {
     h.update('no index\n');
@@ -152,24 +158,4 @@ function workTreeSignature(root: string, commit: string, excluded: string[]): st
     return true;
   };
   return walk('') ? h.digest('hex') : null;
-}
-
-/** Each file as `path NUL status NUL size NUL bytes`, so that no two different change sets hash the same. */
-async function hashUncommitted(root: string, files: UncommittedFile[]): Promise<string> {
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(`${f.path}\0${f.status}\0`);
-    if (f.status === 'deleted') continue;
-    const abs = path.join(root, f.path);
-    let size: number;
-    try {
-      size = fs.statSync(abs).size;
-    } catch {
-      h.update('gone\0');
-      continue;
-    }
-    h.update(`${size}\0`);
-    for await (const chunk of fs.createReadStream(abs)) h.update(chunk as Buffer);
-  }
-  return h.digest('hex');
 }

@@ -18,7 +18,6 @@ export interface RunRow {
   git_branch: string | null;
   git_dirty: 0 | 1 | null;
   git_diff_hash: string | null;
-  git_uncommitted: string;
   command: string;
   kiln_version: string | null;
   node_version: string | null;
@@ -123,10 +122,11 @@ export function readRun(db: Database.Database, id: string): RunRecord {
     ...datasetsOf(db, e.id),
   }));
   const files = db.prepare('SELECT name, object, size, timestamp FROM files WHERE run_id = ? ORDER BY name').all(id) as RunFile[];
+  const uncommitted = db.prepare('SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = ? ORDER BY path').all(id) as UncommittedFile[];
   const base = summary(r);
   return {
     ...base,
-    git: { ...base.git, uncommitted: JSON.parse(r.git_uncommitted) as UncommittedFile[] },
+    git: { ...base.git, uncommitted },
     command: JSON.parse(r.command) as string[],
     versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
     host: { hostname: r.hostname, pid: r.pid },

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { describe, expect, it } from 'vitest';
@@ -38,13 +40,14 @@ describe('git stamp', () => {
     fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 2;\n');
     const first = (await gitStamp(dir)).stamp;
     expect(first.dirty).toBe(true);
-    expect(first.uncommitted).toEqual([{ path: 'src/nodes.ts', status: 'modified' }]);
+    expect(first.uncommitted).toEqual([{ path: 'src/nodes.ts', status: 'modified', blob: expect.stringMatching(/^[0-9a-f]{40}$/) }]);
     expect(first.diffHash).toMatch(/^[0-9a-f]{64}$/);
 
     // Same set of files, different content: a different hash.
     fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 3;\n');
     const second = (await gitStamp(dir)).stamp;
-    expect(second.uncommitted).toEqual(first.uncommitted);
+    expect(second.uncommitted.map((f) => f.path)).toEqual(first.uncommitted.map((f) => f.path));
+    expect(second.uncommitted[0].blob).not.toBe(first.uncommitted[0].blob);
     expect(second.diffHash).not.toBe(first.diffHash);
     // Back to the first content: the first hash again.
     fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 2;\n');
@@ -55,11 +58,12 @@ describe('git stamp', () => {
     await git.add({ fs, dir, filepath: 'src/staged.ts' });
     fs.rmSync(path.join(dir, 'pipelines', 'p.yaml'));
     const { stamp } = await gitStamp(dir);
+    const blob = expect.stringMatching(/^[0-9a-f]{40}$/);
     expect(stamp.uncommitted).toEqual([
-      { path: 'pipelines/p.yaml', status: 'deleted' },
-      { path: 'src/new.ts', status: 'untracked' },
-      { path: 'src/nodes.ts', status: 'modified' },
-      { path: 'src/staged.ts', status: 'added' },
+      { path: 'pipelines/p.yaml', status: 'deleted', blob: null },
+      { path: 'src/new.ts', status: 'untracked', blob },
+      { path: 'src/nodes.ts', status: 'modified', blob },
+      { path: 'src/staged.ts', status: 'added', blob },
     ]);
     expect(stamp.diffHash).not.toBe(first.diffHash);
   });
@@ -105,4 +109,57 @@ describe('git stamp', () => {
     expect(diagnostics.map((d) => d.code)).toEqual(['KILN4001']);
     expect(diagnostics[0].message).toContain('no commits yet');
   });
+
+  describe('what git would store, file by file', () => {
+    it('hashes symbolic links as their text (to a folder, to a file, broken, tracked), skips fifos, and gives git blob ids', async () => {
+      const { dir } = await repo();
+      // A data folder on a bigger disk, linked into the tree: the set-up that crashed every run with EISDIR.
+      const elsewhere = tempDir('kiln-data-');
+      fs.writeFileSync(path.join(elsewhere, 'big.bin'), 'x'.repeat(1000));
+      fs.symlinkSync(elsewhere, path.join(dir, 'data'));
+      fs.symlinkSync('nodes.ts', path.join(dir, 'src', 'alias.ts'));
+      fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'broken'));
+      execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+      fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 5;\n');
+      const { stamp } = await gitStamp(dir);
+      expect(stamp.uncommitted.map((f) => [f.path, f.status])).toEqual([
+        ['broken', 'untracked'],
+        ['data', 'untracked'],
+        ['src/alias.ts', 'untracked'],
+        ['src/nodes.ts', 'modified'],
+      ]);
+      // The same ids git gives once the files are staged: links as their text, files as their bytes.
+      sh(dir, 'git', 'add', '--', 'broken', 'data', 'src/alias.ts', 'src/nodes.ts');
+      for (const f of stamp.uncommitted) expect(f.blob).toBe(sh(dir, 'git', 'rev-parse', `:${f.path}`));
+
+      // A tracked link pointed elsewhere is modified, hashed as its new text; the data folder's content never counts.
+      sh(dir, 'git', 'commit', '-qm', 'links');
+      fs.writeFileSync(path.join(elsewhere, 'big.bin'), 'y');
+      expect((await gitStamp(dir)).stamp.dirty).toBe(false);
+      fs.rmSync(path.join(dir, 'src', 'alias.ts'));
+      fs.symlinkSync('../pipelines/p.yaml', path.join(dir, 'src', 'alias.ts'));
+      const moved = (await gitStamp(dir)).stamp;
+      expect(moved.uncommitted).toEqual([{ path: 'src/alias.ts', status: 'modified', blob: sh(dir, 'git', 'hash-object', '--stdin', { input: '../pipelines/p.yaml' }) }]);
+    });
+
+    it('tells two dirty runs apart file by file; ignored files (a big log) are left out', async () => {
+      const { dir } = await repo();
+      fs.writeFileSync(path.join(dir, 'big.log'), Buffer.alloc(4 * 1024 * 1024));
+      fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 2;\n');
+      fs.writeFileSync(path.join(dir, 'notes.md'), 'draft\n');
+      const a = (await gitStamp(dir)).stamp;
+      fs.writeFileSync(path.join(dir, 'notes.md'), 'draft 2\n');
+      const b = (await gitStamp(dir)).stamp;
+      expect(a.uncommitted.map((f) => f.path)).toEqual(['notes.md', 'src/nodes.ts']);
+      const changed = b.uncommitted.filter((f, i) => f.blob !== a.uncommitted[i].blob).map((f) => f.path);
+      expect(changed).toEqual(['notes.md']);
+      expect(b.uncommitted[0].blob).toBe(sh(dir, 'git', 'hash-object', 'notes.md'));
+    });
+  });
 });
+
+function sh(cwd: string, cmd: string, ...args: Array<string | { input: string }>): string {
+  const input = args.find((a): a is { input: string } => typeof a !== 'string');
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', HOME: os.tmpdir() };
+  return execFileSync(cmd, args.filter((a): a is string => typeof a === 'string'), { cwd, env, input: input?.input, encoding: 'utf8' }).trim();
+}
