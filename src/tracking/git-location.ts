@@ -5,12 +5,10 @@
 // the shared paths there.
 import fs from 'node:fs';
 import path from 'node:path';
-import git from 'isomorphic-git';
+import git, { type PromiseFsClient } from 'isomorphic-git';
 
 /** The promise half of Node's fs that isomorphic-git uses. */
-export interface GitFs {
-  promises: Record<string, (...args: never[]) => Promise<unknown>>;
-}
+export type GitFs = PromiseFsClient;
 
 export interface GitLocation {
   /** Absolute path of the working tree's root. */
@@ -43,16 +41,16 @@ function worktreeFs(base: GitFs, gitdir: string, commondir: string): GitFs {
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || !isShared(rel)) return p;
     return path.join(commondir, rel);
   };
-  const promises: GitFs['promises'] = {};
-  for (const [name, fn] of Object.entries(base.promises)) {
+  const promises: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, fn] of Object.entries(base.promises as Record<string, unknown>)) {
     if (typeof fn !== 'function') continue;
     // rename and symlink take two paths; every other call takes one path first.
     promises[name] =
       name === 'rename' || name === 'symlink'
-        ? (a: unknown, b: unknown, ...rest: unknown[]) => (fn as (...x: unknown[]) => Promise<unknown>)(route(a), route(b), ...rest)
-        : (a: unknown, ...rest: unknown[]) => (fn as (...x: unknown[]) => Promise<unknown>)(route(a), ...rest);
+        ? (a, b, ...rest) => (fn as (...x: unknown[]) => unknown)(route(a), route(b), ...rest)
+        : (a, ...rest) => (fn as (...x: unknown[]) => unknown)(route(a), ...rest);
   }
-  return { promises };
+  return { promises } as unknown as GitFs;
 }
 
 function readShallow(commondir: string): Set<string> {
@@ -64,10 +62,10 @@ function readShallow(commondir: string): Set<string> {
 }
 
 /** The repository holding `filepath`, or null when there is none at or above it. Other failures are thrown. */
-export async function locateGit(filepath: string, base: GitFs = fs as unknown as GitFs): Promise<GitLocation | null> {
+export async function locateGit(filepath: string, base: GitFs = fs): Promise<GitLocation | null> {
   let root: string;
   try {
-    root = await git.findRoot({ fs: base as never, filepath: path.resolve(filepath) });
+    root = await git.findRoot({ fs: base, filepath: path.resolve(filepath) });
   } catch (e) {
     if ((e as { code?: string }).code === 'NotFoundError') return null;
     throw e;

@@ -52,11 +52,11 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     stamp: { root, commit: null, branch, dirty: null, uncommitted: [], diffHash: null } satisfies GitStamp,
     diagnostics: [diag('KILN4001', { reason })],
   });
-  const location = await locateGit(abs, syncBackedFs as unknown as GitFs);
+  const location = await locateGit(abs, syncBackedFs as GitFs);
   if (!location) return unknown(null, null, `no git repository at or above ${abs}`);
   const { root, gitdir } = location;
   // A worktree or submodule keeps its git directory elsewhere: every call names it (see git-location.ts).
-  const repo = { fs: location.fs as never, dir: root, gitdir };
+  const repo = { fs: location.fs, dir: root, gitdir };
   const cache = {};
   const branch = (await git.currentBranch({ ...repo, fullname: false })) || null;
   let commit: string;

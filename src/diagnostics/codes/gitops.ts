@@ -24,4 +24,5 @@ export const gitopsCodes = {
   KILN7019: { severity: 'error', message: "invalid project name '{name}': {reason}", hint: 'Pass --name <name>: letters, digits, ".", "_" and "-", starting with a letter or digit, at most 100 characters.' },
   KILN7020: { severity: 'error', message: "cannot publish '{model}': run {run} recorded no metric '{metric}', which the gate needs.{suggestion}", hint: "The run's metrics: {available}. Fix the name in model.gate.metrics, or record the metric (a metrics dataset, or logMetrics in a node)." },
   KILN7021: { severity: 'error', message: "cannot publish '{model}': cannot compare with {alias} (v{version}): {reason}", hint: 'Restore that version\'s artifact, or move the alias (kiln registry alias / rollback) to a version whose metrics can be read.' },
+  KILN7030: { severity: 'error', message: '{what} is outside the history of this shallow clone ({reason})', hint: 'Fetch more history: `git fetch --deepen=<N>` (N more commits) or `git fetch --unshallow` (all of it); in CI, check out with full history (actions/checkout: fetch-depth: 0).' },
 } satisfies Record<string, CodeDefinition>;
