@@ -83,7 +83,15 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   }
 
   // refresh: false keeps this read-only: the stamp never rewrites the user's .git/index behind their back.
-  const matrix = await git.statusMatrix({ ...repo, cache, filter: keep, refresh: false });
+  let matrix: Awaited<ReturnType<typeof git.statusMatrix>>;
+  try {
+    matrix = await git.statusMatrix({ ...repo, cache, filter: keep, refresh: false });
+  } catch (e) {
+    // A file the working tree holds but this user cannot read must not cost the run: the commit is still known.
+    if (!isFileSystemError(e)) throw e;
+    const stamp: GitStamp = { root, commit, branch, dirty: null, uncommitted: [], diffHash: null };
+    return { stamp, diagnostics: [diag('KILN4032', { what: 'the working tree', reason: (e as Error).message, known: 'whether the tree differs from the commit is unknown' })] };
+  }
   const changed: Array<{ path: string; status: UncommittedStatus }> = [];
   for (const row of matrix) {
     // Columns: file, HEAD, working tree, index; 0 absent, 1 same as HEAD, 2 same as working tree, 3 other.
@@ -102,6 +110,12 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   const uncommitted = hashed?.files ?? [];
   const diffHash = hashed?.diffHash ?? null;
   const stamp: GitStamp = { root, commit, branch, dirty: uncommitted.length > 0, uncommitted, diffHash };
+  const unread = uncommitted.filter((f) => f.status !== 'deleted' && f.blob === null).map((f) => f.path);
+  if (unread.length) {
+    // Not cached: the warning must come again on the next run, until the files can be read.
+    const files = unread.slice(0, 5).join(', ') + (unread.length > 5 ? `, and ${unread.length - 5} more` : '');
+    return { stamp, diagnostics: [diag('KILN4032', { what: `${unread.length} uncommitted file(s)`, reason: files, known: 'they are listed without a blob id' })] };
+  }
   if (signature && opts.cacheFile) {
     try {
       fs.mkdirSync(path.dirname(opts.cacheFile), { recursive: true });
@@ -158,4 +172,10 @@ function workTreeSignature(root: string, gitdir: string, commit: string, exclude
     return true;
   };
   return walk('') ? h.digest('hex') : null;
+}
+
+/** An errno failure from reading the working tree (EACCES, EIO, ELOOP...), as opposed to a bug. */
+function isFileSystemError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
 }

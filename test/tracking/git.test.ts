@@ -142,6 +142,24 @@ describe('git stamp', () => {
       expect(moved.uncommitted).toEqual([{ path: 'src/alias.ts', status: 'modified', blob: sh(dir, 'git', 'hash-object', '--stdin', { input: '../pipelines/p.yaml' }) }]);
     });
 
+    // Root reads every file whatever its mode, so only another user can see this (CI runs the suite as one).
+    it.skipIf(process.getuid?.() === 0)('a file it cannot read is a KILN4032 warning, never a failed run', async () => {
+      const { dir, commit } = await repo();
+      fs.writeFileSync(path.join(dir, 'secret.txt'), 'x');
+      fs.chmodSync(path.join(dir, 'secret.txt'), 0);
+      const untracked = await gitStamp(dir);
+      expect(untracked.stamp).toMatchObject({ commit, dirty: true, uncommitted: [{ path: 'secret.txt', status: 'untracked', blob: null }] });
+      expect(untracked.diagnostics.map((d) => [d.code, d.severity])).toEqual([['KILN4032', 'warning']]);
+      expect(untracked.diagnostics[0].message).toContain('secret.txt');
+      fs.rmSync(path.join(dir, 'secret.txt'));
+      // A tracked file changed and made unreadable: what changed cannot be known, the commit still is.
+      fs.writeFileSync(path.join(dir, 'src', 'nodes.ts'), 'export const a = 9;\n');
+      fs.chmodSync(path.join(dir, 'src', 'nodes.ts'), 0);
+      const tracked = await gitStamp(dir);
+      expect(tracked.stamp).toMatchObject({ commit, branch: 'main', dirty: null });
+      expect(tracked.diagnostics.map((d) => d.code)).toEqual(['KILN4032']);
+    });
+
     it('tells two dirty runs apart file by file; ignored files (a big log) are left out', async () => {
       const { dir } = await repo();
       fs.writeFileSync(path.join(dir, 'big.log'), Buffer.alloc(4 * 1024 * 1024));
