@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import git from 'isomorphic-git';
 import { syncBackedFs } from './sync-fs.ts';
 import { locateGit, type GitFs } from './git-location.ts';
-import { hashUncommitted } from './uncommitted-hash.ts';
+import { hashUncommitted, type ChangedPath } from './uncommitted-hash.ts';
+import { checkedOutCommit, NestedRepositories, submodulePaths } from './nested-repos.ts';
 import { diag, type Diagnostic } from '../diagnostics/index.ts';
 
 export type UncommittedStatus = 'modified' | 'added' | 'deleted' | 'untracked';
@@ -16,7 +17,8 @@ export interface UncommittedFile {
   path: string;
   status: UncommittedStatus;
   /** git's blob id of the working-tree content (what `git hash-object` prints; a link's target text for a symbolic
-   *  link); null for a deleted file, one that could not be read, and runs recorded before kiln kept it. */
+   *  link; for a repository inside the tree, such as a submodule, the commit checked out there, as git records it);
+   *  null for a deleted file, one that could not be read, and runs recorded before kiln kept it. */
   blob: string | null;
 }
 
@@ -70,9 +72,11 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
   const excluded = (opts.exclude ?? [])
     .map((p) => path.relative(root, path.resolve(abs, p)).split(path.sep).join('/'))
     .filter((rel) => rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel));
-  const keep = (file: string) => !excluded.some((ex) => file === ex || file.startsWith(ex + '/'));
+  const notExcluded = (file: string) => !excluded.some((ex) => file === ex || file.startsWith(ex + '/'));
+  const nested = new NestedRepositories(root);
+  const keep = (file: string) => notExcluded(file) && nested.holding(file) === null;
 
-  const signature = opts.cacheFile ? workTreeSignature(root, gitdir, commit, excluded) : null;
+  const signature = opts.cacheFile ? await workTreeSignature(root, gitdir, commit, excluded) : null;
   if (signature && opts.cacheFile) {
     try {
       const saved = JSON.parse(fs.readFileSync(opts.cacheFile, 'utf8')) as { signature: string; stamp: GitStamp };
@@ -92,7 +96,8 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     const stamp: GitStamp = { root, commit, branch, dirty: null, uncommitted: [], diffHash: null };
     return { stamp, diagnostics: [diag('KILN4032', { what: 'the working tree', reason: (e as Error).message, known: 'whether the tree differs from the commit is unknown' })] };
   }
-  const changed: Array<{ path: string; status: UncommittedStatus }> = [];
+  const changed: ChangedPath[] = [];
+  const diagnostics: Diagnostic[] = [];
   for (const row of matrix) {
     // Columns: file, HEAD, working tree, index; 0 absent, 1 same as HEAD, 2 same as working tree, 3 other.
     const [file, head, workdir, stage] = row;
@@ -105,17 +110,36 @@ export async function gitStamp(dir: string, opts: GitStampOptions = {}): Promise
     else status = stage === 0 ? 'untracked' : 'added';
     changed.push({ path: file, status });
   }
+  // Repositories inside the tree, as git sees them: a submodule by the commit checked out there (and the changes in
+  // its own working tree), any other repository as one untracked entry. Their files were left out above.
+  const submodules = new Set(submodulePaths(root).filter(notExcluded));
+  for (const sub of submodules) {
+    const subAbs = path.join(root, ...sub.split('/'));
+    const current = await checkedOutCommit(subAbs);
+    if (current === null) continue; // not checked out: nothing of it can differ
+    const recorded = await gitlinkAt(repo, commit, sub, cache);
+    if (recorded !== current) changed.push({ path: sub, status: recorded === null ? 'added' : 'modified', commit: current });
+    const inner = await gitStamp(subAbs);
+    diagnostics.push(...inner.diagnostics);
+    for (const f of inner.stamp.uncommitted) changed.push({ path: `${sub}/${f.path}`, status: f.status });
+  }
+  for (const dir of nested.found) {
+    if (submodules.has(dir) || (await git.isIgnored({ ...repo, filepath: dir }))) continue;
+    changed.push({ path: dir, status: 'untracked', commit: await checkedOutCommit(path.join(root, ...dir.split('/'))) });
+  }
   changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const hashed = changed.length ? await hashUncommitted(root, changed) : null;
   const uncommitted = hashed?.files ?? [];
   const diffHash = hashed?.diffHash ?? null;
   const stamp: GitStamp = { root, commit, branch, dirty: uncommitted.length > 0, uncommitted, diffHash };
-  const unread = uncommitted.filter((f) => f.status !== 'deleted' && f.blob === null).map((f) => f.path);
+  const repositories = new Set(changed.filter((f) => 'commit' in f).map((f) => f.path));
+  const unread = uncommitted.filter((f) => f.status !== 'deleted' && f.blob === null && !repositories.has(f.path)).map((f) => f.path);
   if (unread.length) {
-    // Not cached: the warning must come again on the next run, until the files can be read.
     const files = unread.slice(0, 5).join(', ') + (unread.length > 5 ? `, and ${unread.length - 5} more` : '');
-    return { stamp, diagnostics: [diag('KILN4032', { what: `${unread.length} uncommitted file(s)`, reason: files, known: 'they are listed without a blob id' })] };
+    diagnostics.push(diag('KILN4032', { what: `${unread.length} uncommitted file(s)`, reason: files, known: 'they are listed without a blob id' }));
   }
+  // Not cached with a warning: it must come again on the next run, until the files can be read.
+  if (diagnostics.length) return { stamp, diagnostics };
   if (signature && opts.cacheFile) {
     try {
       fs.mkdirSync(path.dirname(opts.cacheFile), { recursive: true });
@@ -136,7 +160,7 @@ const SIGNATURE_LIMIT = 50_000;
  * (node_modules, .git and the excluded folders skipped; ignored files included, so the signature is conservative).
  * Null for trees too large to walk quickly.
  */
-function workTreeSignature(root: string, gitdir: string, commit: string, excluded: string[]): string | null {
+async function workTreeSignature(root: string, gitdir: string, commit: string, excluded: string[]): Promise<string | null> {
   // The format version: a stamp saved by an older kiln lacks what this one records (each file's blob id).
   const h = createHash('sha256').update(`stamp 2\n${commit}\n`);
   try {
@@ -146,6 +170,7 @@ function workTreeSignature(root: string, gitdir: string, commit: string, exclude
     h.update('no index\n');
   }
   let count = 0;
+  const nestedRoots: string[] = [];
   const walk = (rel: string): boolean => {
     let entries: fs.Dirent[];
     try {
@@ -156,6 +181,8 @@ function workTreeSignature(root: string, gitdir: string, commit: string, exclude
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const child = rel ? `${rel}/${e.name}` : e.name;
+      // A repository inside the tree changes by commits as well as by files: its HEAD counts (below).
+      if (e.name === '.git' && rel !== '') nestedRoots.push(rel);
       if (e.name === '.git' || e.name === 'node_modules' || excluded.some((x) => child === x || child.startsWith(x + '/'))) continue;
       if (++count > SIGNATURE_LIMIT) return false;
       if (e.isDirectory()) {
@@ -171,11 +198,25 @@ function workTreeSignature(root: string, gitdir: string, commit: string, exclude
     }
     return true;
   };
-  return walk('') ? h.digest('hex') : null;
+  if (!walk('')) return null;
+  for (const rel of nestedRoots) h.update(`repository ${rel} ${await checkedOutCommit(path.join(root, ...rel.split('/')))}\n`);
+  return h.digest('hex');
 }
 
 /** An errno failure from reading the working tree (EACCES, EIO, ELOOP...), as opposed to a bug. */
 function isFileSystemError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}
+
+/** The commit a tree records at `file` (a submodule's gitlink), or null when it records none there. */
+async function gitlinkAt(repo: { fs: GitFs; dir: string; gitdir: string }, commit: string, file: string, cache: object): Promise<string | null> {
+  const dir = path.posix.dirname(file);
+  try {
+    const { tree } = await git.readTree({ ...repo, oid: commit, filepath: dir === '.' ? undefined : dir, cache });
+    const entry = tree.find((e) => e.path === path.posix.basename(file));
+    return entry?.type === 'commit' ? entry.oid : null;
+  } catch {
+    return null;
+  }
 }

@@ -11,6 +11,9 @@ import type { UncommittedFile, UncommittedStatus } from './git.ts';
 export interface ChangedPath {
   path: string;
   status: UncommittedStatus;
+  /** For a repository inside the tree (a submodule, a clone): the commit checked out there, which git records
+   *  instead of its files (null when it has none). Absent for a file. */
+  commit?: string | null;
 }
 
 type Content = { size: number; chunks: AsyncIterable<Buffer> | Buffer[] } | { missing: 'gone' | 'not a file' };
@@ -48,13 +51,18 @@ export async function hashUncommitted(root: string, files: readonly ChangedPath[
   for (const f of files) {
     total.update(`${f.path}\0${f.status}\0`);
     if (f.status === 'deleted') {
-      out.push({ ...f, blob: null });
+      out.push({ path: f.path, status: f.status, blob: null });
+      continue;
+    }
+    if (f.commit !== undefined) {
+      total.update(`commit ${f.commit ?? 'none'}\0`);
+      out.push({ path: f.path, status: f.status, blob: f.commit });
       continue;
     }
     const content = contentOf(path.join(root, ...f.path.split('/')));
     if ('missing' in content) {
       total.update(`${content.missing}\0`);
-      out.push({ ...f, blob: null });
+      out.push({ path: f.path, status: f.status, blob: null });
       continue;
     }
     total.update(`${content.size}\0`);
@@ -68,10 +76,10 @@ export async function hashUncommitted(root: string, files: readonly ChangedPath[
       }
     } catch (e) {
       total.update(`\0unreadable ${(e as NodeJS.ErrnoException).code ?? ''}\0`);
-      out.push({ ...f, blob: null });
+      out.push({ path: f.path, status: f.status, blob: null });
       continue;
     }
-    out.push({ ...f, blob: read === content.size ? blob.digest('hex') : null });
+    out.push({ path: f.path, status: f.status, blob: read === content.size ? blob.digest('hex') : null });
   }
   return { files: out, diffHash: total.digest('hex') };
 }

@@ -160,6 +160,39 @@ describe('git stamp', () => {
       expect(tracked.diagnostics.map((d) => d.code)).toEqual(['KILN4032']);
     });
 
+    it('sees repositories inside the tree as git does: a submodule by its commit and its own changes, a clone as one entry', async () => {
+      const lib = tempDir('kiln-lib-');
+      sh(lib, 'git', 'init', '-q', '-b', 'main');
+      fs.writeFileSync(path.join(lib, 'lib.ts'), 'export const v = 1;\n');
+      sh(lib, 'git', 'add', '-A');
+      sh(lib, 'git', 'commit', '-qm', 'lib');
+      const { dir } = await repo();
+      sh(dir, 'git', '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${lib}`, 'vendor/lib');
+      sh(dir, 'git', 'commit', '-qm', 'submodule');
+      const cacheFile = path.join(dir, '.kiln', 'cache', 'git-stamp.json');
+      const opts = { exclude: ['.kiln'], cacheFile };
+      expect((await gitStamp(dir, opts)).stamp.dirty).toBe(false);
+
+      // A commit inside the submodule moves what it has checked out: dirty, even through the stamp's cache.
+      const sub = path.join(dir, 'vendor', 'lib');
+      fs.writeFileSync(path.join(sub, 'lib.ts'), 'export const v = 2;\n');
+      sh(sub, 'git', 'commit', '-qam', 'v2');
+      const moved = (await gitStamp(dir, opts)).stamp;
+      expect(moved.uncommitted).toEqual([{ path: 'vendor/lib', status: 'modified', blob: sh(sub, 'git', 'rev-parse', 'HEAD') }]);
+      // Its working tree's changes are listed under its folder.
+      fs.writeFileSync(path.join(sub, 'lib.ts'), 'export const v = 3;\n');
+      expect((await gitStamp(dir, opts)).stamp.uncommitted.map((f) => [f.path, f.status])).toEqual([
+        ['vendor/lib', 'modified'],
+        ['vendor/lib/lib.ts', 'modified'],
+      ]);
+
+      // A repository cloned into the tree: one untracked entry (its commit), its files not walked.
+      const clone = path.join(dir, 'scratch');
+      sh(dir, 'git', 'clone', '-q', `file://${lib}`, 'scratch');
+      const { stamp } = await gitStamp(dir);
+      expect(stamp.uncommitted.filter((f) => f.path.startsWith('scratch'))).toEqual([{ path: 'scratch', status: 'untracked', blob: sh(clone, 'git', 'rev-parse', 'HEAD') }]);
+    });
+
     it('tells two dirty runs apart file by file; ignored files (a big log) are left out', async () => {
       const { dir } = await repo();
       fs.writeFileSync(path.join(dir, 'big.log'), Buffer.alloc(4 * 1024 * 1024));
