@@ -72,9 +72,15 @@ export async function locateGit(filepath: string, base: GitFs = fs): Promise<Git
   }
   const dotgit = path.join(root, '.git');
   let gitdir = dotgit;
-  if (fs.statSync(dotgit).isFile()) {
-    const m = /^gitdir:\s*(.+?)\s*$/m.exec(fs.readFileSync(dotgit, 'utf8'));
-    // A `.git` file that names nothing is not a repository git would use either.
+  // A `.git` that cannot be read, or a `.git` file that names nothing, is not a repository git would use either.
+  let text: string | null;
+  try {
+    text = fs.statSync(dotgit).isFile() ? fs.readFileSync(dotgit, 'utf8') : null;
+  } catch {
+    return null;
+  }
+  if (text !== null) {
+    const m = /^gitdir:\s*(.+?)\s*$/m.exec(text);
     if (!m) return null;
     gitdir = path.resolve(root, m[1]);
   }

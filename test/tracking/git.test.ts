@@ -100,6 +100,14 @@ describe('git stamp', () => {
     expect(diagnostics[0].message).toContain('no git repository');
   });
 
+  it('a .git file that names no git directory: no commit and a KILN4001 warning, not a crash', async () => {
+    const dir = tempDir('kiln-git-bad-');
+    fs.writeFileSync(path.join(dir, '.git'), 'not a gitdir line\n');
+    const { stamp, diagnostics } = await gitStamp(dir);
+    expect(stamp.commit).toBeNull();
+    expect(diagnostics.map((d) => d.code)).toEqual(['KILN4001']);
+  });
+
   it('before the first commit: no commit and a KILN4001 warning', async () => {
     const dir = tempDir('kiln-git-empty-');
     await git.init({ fs, dir, defaultBranch: 'main' });
