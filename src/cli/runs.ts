@@ -1,8 +1,9 @@
-// `kiln runs list|show|compare|search`: reading the run store of a project. Printing only; the queries are in src/tracking/.
+// `kiln runs list|show|get|compare|search`: reading the run store of a project. Printing only; the queries are in src/tracking/.
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandModule } from './main.ts';
-import { handleFailure, EXIT_OK, type Io } from './io.ts';
+import { handleFailure, displayPath, EXIT_OK, type Io } from './io.ts';
+import { getRunFile } from './runs-get.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
@@ -127,6 +128,8 @@ async function listOutput(io: Io, tracking: Tracking | null, runs: RunSummary[],
   io.out(table(io, ['RUN', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION', 'COMMIT', 'BRANCH'], rows));
 }
 
+const UNCOMMITTED_SHOWN = 20;
+
 function showText(io: Io, r: RunRecord): string {
   const out: string[] = [];
   const field = (k: string, v: string) => out.push(`${(k + ':').padEnd(10)}${v}`);
@@ -139,10 +142,11 @@ function showText(io: Io, r: RunRecord): string {
   if (r.git.commit) {
     const state = r.git.dirty ? `dirty, ${r.git.uncommitted.length} uncommitted file${r.git.uncommitted.length === 1 ? '' : 's'}, changes sha256 ${r.git.diffHash?.slice(0, 12)}` : 'clean';
     field('git', `${r.git.commit} on ${r.git.branch ?? '(detached HEAD)'} (${state})`);
-    const shown = r.git.uncommitted.slice(0, 20);
+    const shown = r.git.uncommitted.slice(0, UNCOMMITTED_SHOWN);
     const mark = { modified: 'M', added: 'A', deleted: 'D', untracked: '?' } as const;
-    for (const f of shown) out.push(`${' '.repeat(12)}${mark[f.status]} ${f.path}`);
-    if (r.git.uncommitted.length > shown.length) out.push(`${' '.repeat(12)}… and ${r.git.uncommitted.length - shown.length} more`);
+    // The blob id is git's (`git hash-object`), so that two dirty runs can be told apart file by file.
+    for (const f of shown) out.push(`${' '.repeat(12)}${mark[f.status]} ${(f.blob?.slice(0, 12) ?? '-').padEnd(12)}  ${f.path}`);
+    if (r.git.uncommitted.length > shown.length) out.push(`${' '.repeat(12)}… and ${r.git.uncommitted.length - shown.length} more (--json lists them all)`);
   } else {
     field('git', 'not stamped (no git commit)');
   }
@@ -173,6 +177,7 @@ function showText(io: Io, r: RunRecord): string {
     ]),
   );
   section('Files', ['NAME', 'SIZE', 'OBJECT'], r.files.map((f) => [f.name, { text: formatBytes(f.size), align: 'right' as const }, f.object.slice(0, 12)]));
+  if (r.files.length) text += `  (kiln runs get ${r.id} <name> writes one out)\n`;
   if (Object.keys(r.tags).length) section('Tags', ['KEY', 'VALUE'], Object.entries(r.tags).map(([k, v]) => [k, v]));
   return text;
 }
@@ -228,7 +233,7 @@ function withCommon(c: Command): Command {
 
 export const runsCommand: CommandModule = {
   register(program, io, setExit) {
-    const runs = program.command('runs').description('list, show, compare and search tracked runs');
+    const runs = program.command('runs').description('list, show, compare and search tracked runs, and get the files they logged');
 
     withCommon(runs.command('list').description('list runs, newest first'))
       .option('--pipeline <name>', 'only runs of this pipeline')
@@ -249,6 +254,22 @@ export const runsCommand: CommandModule = {
           io.out(opts.json ? JSON.stringify(run, null, 2) + '\n' : showText(io, run));
         }),
     );
+
+    withCommon(
+      runs
+        .command('get')
+        .description('write out a file the run logged (training curves, for one): kiln runs show lists them')
+        .argument('<id>', 'run id or a unique prefix of it')
+        .argument('<file>', 'the file name, as kiln runs show lists it'),
+    )
+      .option('--out <path>', "where to write it (a file, or a folder to put it in); the file's own name in the current folder by default")
+      .action((id: string, file: string, opts: Common & { out?: string }) =>
+        action(io, setExit, opts, async (t) => {
+          if (!t) throw notFound(io, opts, id);
+          const written = await getRunFile(t, io.cwd, id, file, opts.out);
+          io.out(opts.json ? JSON.stringify({ file, path: written }, null, 2) + '\n' : `wrote ${displayPath(io, written)}\n`);
+        }),
+      );
 
     withCommon(runs.command('compare').description('parameters and metrics of two runs side by side').argument('<a>', 'first run').argument('<b>', 'second run')).action(
       (a: string, b: string, opts: Common) =>

@@ -46,7 +46,7 @@ export function renderReportMarkdown(r: Report): string {
     out.push('#### Images', '');
     const img = (file: string | null, alt: string) => (file ? `![${alt}](${encodeURI(file)})` : '—');
     out.push(table(['File', 'Base', 'HEAD'], r.images.map((i) => [code(i.name), img(i.base, `base ${i.name}`), img(i.head, `HEAD ${i.name}`)])));
-    if (r.images.every((i) => !i.base && !i.head)) out.push('_Pass `--out <dir>` to write the images next to the report._', '');
+    if (r.images.every((i) => !i.base && !i.head)) out.push('_Pass `--out <dir>` to write the images next to the report, or `kiln runs get <run> <file>` for one._', '');
   }
   return out.join('\n').trimEnd() + '\n';
 }

@@ -1,10 +1,14 @@
 // Training curves as a self-contained SVG image: one panel per metric (loss, acc, ...), training and
-// validation lines together, the restored epoch marked. Deterministic text, no dependencies.
+// validation lines together, the restored epoch marked and labelled. Deterministic text, no dependencies.
+// Legends and labels sit in each panel's header, above the plot, so that they never hide a curve: accuracy climbs
+// into the top right corner, where a legend inside the plot would go.
 
 export interface CurvesOptions {
   title?: string;
   /** Epoch (1-based) to mark with a dashed line, e.g. the one whose weights early stopping restored. */
   markEpoch?: number | null;
+  /** Text beside the mark; `epoch <n>` by default. */
+  markLabel?: string;
   /** Width of the image in pixels. */
   width?: number;
   /** Height of one panel in pixels. */
@@ -12,7 +16,8 @@ export interface CurvesOptions {
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
-const MARGIN = { left: 64, right: 16, top: 28, bottom: 36 };
+// top: the header row (metric name, legend) and the mark's label above the plot.
+const MARGIN = { left: 64, right: 16, top: 42, bottom: 36 };
 
 /** Escapes text for XML content and attribute values. */
 function xml(text: string): string {
@@ -49,6 +54,14 @@ function panels(history: Record<string, readonly number[]>): Array<{ metric: str
     out.set(metric, list);
   }
   return [...out].map(([metric, series]) => ({ metric, series: series.sort((a, b) => a.length - b.length || (a < b ? -1 : 1)) }));
+}
+
+/** Width of one character of the 11px sans-serif text, generously: enough to lay the legend out without measuring. */
+const LETTER_WIDTH = 6.5;
+
+/** `val_loss` is the validation line of the loss panel; any other series of a training history is the training line. */
+function seriesLabel(name: string): string {
+  return name.startsWith('val_') ? 'validation' : 'training';
 }
 
 /** An SVG line chart of per-epoch metrics (`history[name][i]` is the value after epoch i + 1). */
@@ -92,7 +105,12 @@ export function renderCurves(history: Record<string, readonly number[]>, options
     parts.push(`<text x="${(x0 + x1) / 2}" y="${y0 + 30}" text-anchor="middle">epoch</text>`);
     const mark = options.markEpoch;
     if (mark != null && mark >= 1 && mark <= epochs) {
-      parts.push(`<line x1="${fmt(px(mark))}" y1="${y0}" x2="${fmt(px(mark))}" y2="${y1}" stroke="#888" stroke-dasharray="4 3"/>`);
+      const x = px(mark);
+      parts.push(`<line x1="${fmt(x)}" y1="${y0}" x2="${fmt(x)}" y2="${y1}" stroke="#888" stroke-dasharray="4 3"/>`);
+      // Anchored toward the middle of the plot, so that a mark near either edge keeps its label inside the image.
+      const anchor = x > (x0 + x1) / 2 ? 'end' : 'start';
+      const label = options.markLabel ?? `epoch ${mark}`;
+      parts.push(`<text class="mark" x="${fmt(anchor === 'end' ? x - 3 : x + 3)}" y="${y1 - 4}" text-anchor="${anchor}" fill="#555">${xml(label)}</text>`);
     }
     series.forEach((name, i) => {
       const color = COLORS[i % COLORS.length];
@@ -109,9 +127,14 @@ export function renderCurves(history: Record<string, readonly number[]>, options
         if (epochs <= 40) parts.push(`<circle cx="${fmt(px(k + 1))}" cy="${fmt(py(v))}" r="2" fill="${color}"/>`);
       });
       flush();
-      const lx = x1 - 120;
-      const ly = y1 + 4 + i * 14;
-      parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 16}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${lx + 20}" y="${ly + 4}">${xml(name)}</text>`);
+    });
+    // The legend, right-aligned in the header row: training and validation, named as such.
+    const labels = series.map(seriesLabel);
+    let lx = x1 - labels.reduce((w, l) => w + 32 + l.length * LETTER_WIDTH, -10);
+    const ly = top + 13;
+    labels.forEach((label, i) => {
+      parts.push(`<g class="legend"><line x1="${fmt(lx)}" y1="${ly}" x2="${fmt(lx + 16)}" y2="${ly}" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/><text x="${fmt(lx + 20)}" y="${ly + 4}">${xml(label)}</text></g>`);
+      lx += 32 + label.length * LETTER_WIDTH;
     });
     parts.push('</g>');
   });

@@ -57,6 +57,17 @@ export interface FitResult {
   backend: string;
 }
 
+/**
+ * Training-history metrics are recorded with the run as `train.loss`, `train.acc`, `train.val_loss`, `train.val_acc`:
+ * beside a pipeline's own test metrics (`accuracy`, `f1`) in `kiln runs show` and report tables, a bare `acc` could
+ * not be told from them. The history returned keeps the short names that early stopping's `monitor` uses.
+ */
+export const TRAINING_METRIC_PREFIX = 'train.';
+
+function trainingMetrics(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [TRAINING_METRIC_PREFIX + k, v]));
+}
+
 type AccuracyKind = 'binary' | 'categorical' | 'sparse' | null;
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
@@ -280,7 +291,7 @@ async function trainEpochs(model: tf.LayersModel, source: RowSource, y: tf.Tenso
     if (kind) metrics.acc = acc;
     if (validation) Object.assign(metrics, await evaluateRows(model, lossFn, kind, validation, batchSize));
     for (const m of metricNames) history[m].push(metrics[m]);
-    ctx.logMetrics(metrics, epoch);
+    ctx.logMetrics(trainingMetrics(metrics), epoch);
     const elapsed = (performance.now() - started) / 1000;
     ctx.progress(epoch, options.epochs, { loss: Number(loss.toPrecision(4)), eta_s: Math.round((elapsed / epoch) * (options.epochs - epoch)) });
 
@@ -306,7 +317,8 @@ async function trainEpochs(model: tf.LayersModel, source: RowSource, y: tf.Tenso
   const restoredEpoch = es && restoreBest ? bestEpoch : null;
   const backend = activeBackend() ?? tf.getBackend();
   ctx.log(`trained ${ran} epoch${ran === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${backend}` + (stoppedEarly ? `, stopped early; weights of epoch ${restoredEpoch ?? ran} kept` : ''));
-  if (options.curvesFile !== false) ctx.logFile(options.curvesFile ?? 'training-curves.svg', renderCurves(history, { title: options.title ?? 'Training curves', markEpoch: restoredEpoch }));
+  const markLabel = restoredEpoch === null ? undefined : `best ${monitor}: epoch ${restoredEpoch}, weights kept`;
+  if (options.curvesFile !== false) ctx.logFile(options.curvesFile ?? 'training-curves.svg', renderCurves(history, { title: options.title ?? 'Training curves', markEpoch: restoredEpoch, markLabel }));
   return {
     history,
     epochs: ran,

@@ -170,6 +170,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX model_versions_digest ON model_versions (model, artifact_sha256);
     `,
   },
+  {
+    version: 4,
+    name: 'each uncommitted file of a run with its blob id',
+    // One row per file instead of a JSON list, so that a file's own hash can be compared between runs and a run can
+    // be found by a file it changed. Runs recorded before keep their paths and statuses, without blob ids.
+    sql: `
+      CREATE TABLE run_uncommitted_files (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        path   TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('modified', 'added', 'deleted', 'untracked')),
+        blob   TEXT,
+        PRIMARY KEY (run_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX run_uncommitted_files_path ON run_uncommitted_files (path, blob);
+      INSERT INTO run_uncommitted_files (run_id, path, status, blob)
+        SELECT r.id, json_extract(f.value, '$.path'), json_extract(f.value, '$.status'), NULL
+        FROM runs r, json_each(r.git_uncommitted) f;
+      ALTER TABLE runs DROP COLUMN git_uncommitted;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -18,7 +18,6 @@ export interface RunRow {
   git_branch: string | null;
   git_dirty: 0 | 1 | null;
   git_diff_hash: string | null;
-  git_uncommitted: string;
   command: string;
   /** Absent in a store at schema version 2 or older. */
   invocation?: string | null;
@@ -125,10 +124,11 @@ export function readRun(db: Database.Database, id: string): RunRecord {
     ...datasetsOf(db, e.id),
   }));
   const files = db.prepare('SELECT name, object, size, timestamp FROM files WHERE run_id = ? ORDER BY name').all(id) as RunFile[];
+  const uncommitted = db.prepare('SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = ? ORDER BY path').all(id) as UncommittedFile[];
   const base = summary(r);
   return {
     ...base,
-    git: { ...base.git, uncommitted: JSON.parse(r.git_uncommitted) as UncommittedFile[] },
+    git: { ...base.git, uncommitted },
     command: JSON.parse(r.command) as string[],
     invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
     versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },

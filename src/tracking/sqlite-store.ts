@@ -71,17 +71,21 @@ export class SqliteRunStore implements RunStore {
     this.database.write(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash, git_uncommitted,
+          `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash,
              command, kiln_version, node_version, tfjs_version, backend, hostname, pid, process_start)
-           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id, run.pipeline, startTime, g?.root ?? null, g?.commit ?? null, g?.branch ?? null,
-          g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null, JSON.stringify(g?.uncommitted ?? []),
+          g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null,
           JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
         );
       // Set apart so that a store opened at an older schema version (tests of migrations) can still record runs.
       if (run.invocation) this.db.prepare('UPDATE runs SET invocation = ? WHERE id = ?').run(JSON.stringify(run.invocation), id);
+      if (g?.uncommitted.length) {
+        const file = this.db.prepare('INSERT INTO run_uncommitted_files (run_id, path, status, blob) VALUES (?, ?, ?, ?)');
+        for (const f of g.uncommitted) file.run(id, f.path, f.status, f.blob ?? null);
+      }
       this.insertParams(id, params);
       const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
       for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);

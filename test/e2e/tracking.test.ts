@@ -70,7 +70,7 @@ describe('tracked runs in a git repository', () => {
     expect(rec.params.threshold).toBe(0.6);
     expect(rec.git.commit).toBe(first);
     expect(rec.git.dirty).toBe(true);
-    expect(rec.git.uncommitted).toEqual([{ path: 'pipelines/parameters.yaml', status: 'modified' }]);
+    expect(rec.git.uncommitted).toEqual([{ path: 'pipelines/parameters.yaml', status: 'modified', blob: expect.stringMatching(/^[0-9a-f]{40}$/) }]);
     expect(rec.git.diffHash).toMatch(/^[0-9a-f]{64}$/);
     // Only the nodes that read the threshold, and what depends on them, ran again.
     expect(Object.fromEntries(rec.nodes.map((n) => [n.node, n.cacheHit]))).toEqual({ split: true, fit: true, score: false, evaluate: false });

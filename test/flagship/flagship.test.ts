@@ -45,7 +45,8 @@ describe('flagship spam filter', () => {
     expect(show.params['ingest.groups']).toEqual(['easy-ham-2', 'hard-ham-1', 'spam-2']);
     expect(show.backend).toBe('wasm');
     expect(show.files.map((f: { name: string }) => f.name)).toContain('training-curves.svg');
-    expect(show.metrics.loss.historyLength).toBeGreaterThanOrEqual(2);
+    expect(show.metrics['train.loss'].historyLength).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(show.metrics).filter((k) => k.startsWith('train.')).sort()).toEqual(['train.acc', 'train.loss', 'train.val_acc', 'train.val_loss']);
     expect(show.nodes.map((n: { node: string }) => n.node).sort()).toEqual(['evaluate', 'featurize_test', 'featurize_train', 'fit_vocabulary', 'ingest', 'predict', 'split', 'train']);
   });
 

@@ -74,6 +74,9 @@ describe('kiln report', () => {
     expect(json.metrics.find((m) => m.key === 'accuracy')).toMatchObject({ old: 0.8, new: 0.9 });
     expect(json.params).toEqual([{ key: 'threshold', old: 0.5, new: 0.6 }]);
     expect(json.images).toEqual([{ name: 'training-curves.svg', base: null, head: null }]);
+    // Without --out, the report says how to get the images.
+    const plain = await kilnHere(['report', '--format', 'md'], root);
+    expect(plain.stdout).toContain('or `kiln runs get <run> <file>` for one.');
   });
 
   it('says clearly when a side has no finished run (a warning, exit 0), and still shows the other side', async () => {

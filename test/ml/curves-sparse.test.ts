@@ -20,6 +20,27 @@ describe('renderCurves', () => {
     expect(renderCurves(history, { title: 'Spam <filter> & co', markEpoch: 3 })).toBe(svg);
   });
 
+  it('keeps the legend and the mark\'s label above every curve, and names the lines training and validation', () => {
+    // Accuracy climbs to the top of its panel, where a legend inside the plot hid it.
+    const svg = renderCurves(history, { markEpoch: 3, markLabel: 'best val_loss: epoch 3, weights kept' });
+    const panels = svg.split('<g class="panel"').slice(1);
+    expect(panels).toHaveLength(2);
+    for (const panel of panels) {
+      const ys = (re: RegExp) => [...panel.matchAll(re)].map((m) => Number(m[1]));
+      const highestPoint = Math.min(...ys(/<circle cx="[^"]+" cy="([^"]+)"/g));
+      const legend = [...panel.matchAll(/<g class="legend">.*?<\/g>/g)].map((m) => m[0]);
+      expect(legend.map((l) => />([^<]+)<\/text>/.exec(l)![1])).toEqual(['training', 'validation']);
+      const legendYs = legend.flatMap((l) => [...l.matchAll(/ y\d?="([^"]+)"/g)].map((m) => Number(m[1])));
+      expect(Math.max(...legendYs)).toBeLessThan(highestPoint - 5);
+      const mark = /<text class="mark" x="[^"]+" y="([^"]+)"[^>]*>([^<]+)<\/text>/.exec(panel)!;
+      expect(mark[2]).toBe('best val_loss: epoch 3, weights kept');
+      expect(Number(mark[1])).toBeLessThan(highestPoint - 5);
+      // The label sits in its own row, under the legend's.
+      expect(Number(mark[1])).toBeGreaterThan(Math.max(...legendYs));
+    }
+    expect(renderCurves({ loss: [1, 0.5] }, { markEpoch: 1 })).toContain('>epoch 1</text>');
+  });
+
   it('places points by value: a falling loss goes down the image (larger y)', () => {
     const svg = renderCurves({ loss: [1, 0.5, 0] });
     const points = /points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));

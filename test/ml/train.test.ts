@@ -157,8 +157,9 @@ describe('fitModel reporting and early stopping', () => {
     expect(result.epochs).toBe(4);
     expect(Object.keys(result.history)).toEqual(['loss', 'acc', 'val_loss', 'val_acc']);
     expect(recorded.metrics.map((r) => r.step)).toEqual([1, 2, 3, 4]);
-    expect(Object.keys(recorded.metrics[0].metrics).sort()).toEqual(['acc', 'loss', 'val_acc', 'val_loss']);
-    expect(recorded.metrics.map((r) => r.metrics.loss)).toEqual(result.history.loss);
+    // Recorded as training metrics, apart from a pipeline's own test metrics such as `accuracy`.
+    expect(Object.keys(recorded.metrics[0].metrics).sort()).toEqual(['train.acc', 'train.loss', 'train.val_acc', 'train.val_loss']);
+    expect(recorded.metrics.map((r) => r.metrics['train.loss'])).toEqual(result.history.loss);
     expect(recorded.progress.map((p) => [p.done, p.total])).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
     expect(recorded.progress[0].info).toHaveProperty('eta_s');
     expect(recorded.progress[3].info?.eta_s).toBe(0);
@@ -188,7 +189,8 @@ describe('fitModel reporting and early stopping', () => {
     const loss = tf.tidy(() => tf.metrics.binaryCrossentropy(validation.y, m.predict(validation.x) as tf.Tensor).mean().dataSync()[0]);
     expect(loss).toBeCloseTo(val[best - 1], 5);
     expect(loss).toBeLessThan(val[val.length - 1]);
-    expect(recorded.files.get('curves.svg')).toContain('stroke-dasharray'); // the restored epoch is marked
+    expect(recorded.files.get('curves.svg')).toContain('stroke-dasharray'); // the restored epoch is marked, and says so
+    expect(recorded.files.get('curves.svg')).toContain(`>best val_loss: epoch ${best}, weights kept</text>`);
     tf.dispose([x, y, validation.x, validation.y]);
     m.dispose();
   });

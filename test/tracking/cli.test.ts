@@ -32,6 +32,12 @@ async function kilnHere(args: string[], opts: { cwd?: string; color?: boolean } 
 
 let project: string;
 let empty: string;
+// More files than `runs show` lists, so that the bound shows.
+const bUncommitted = [
+  ...Array.from({ length: 22 }, (_, i) => ({ path: `data/part-${String(i).padStart(2, '0')}.csv`, status: 'untracked' as const, blob: String(i % 10).repeat(40) })),
+  { path: 'src/gone.ts', status: 'deleted' as const, blob: null },
+  { path: 'src/x.ts', status: 'modified' as const, blob: 'e'.repeat(40) },
+];
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -44,7 +50,7 @@ beforeAll(async () => {
   await t.runs.finishNode(n, { status: 'FINISHED', cacheHit: true });
   await t.runs.logFile(a.id, 'training-curves.svg', '<svg/>');
   await t.runs.finishRun(a.id, { status: 'FINISHED' });
-  const b = await t.runs.createRun(newRun({ params: { seed: 2, split: { test_ratio: 0.2 } }, git: { root: '/r', commit: 'b'.repeat(40), branch: 'feature', dirty: true, uncommitted: [{ path: 'src/x.ts', status: 'modified' }], diffHash: 'c'.repeat(64) } }));
+  const b = await t.runs.createRun(newRun({ params: { seed: 2, split: { test_ratio: 0.2 } }, git: { root: '/r', commit: 'b'.repeat(40), branch: 'feature', dirty: true, uncommitted: bUncommitted, diffHash: 'c'.repeat(64) } }));
   await t.runs.logMetrics(b.id, { accuracy: 0.95 });
   await t.runs.finishRun(b.id, { status: 'FAILED', error: 'boom' });
   const c = await t.runs.createRun(newRun({ pipeline: 'other' }));
@@ -77,6 +83,8 @@ describe('kiln runs (child processes)', () => {
     expect(rec.metrics.accuracy).toMatchObject({ value: 0.9, historyLength: 3 });
     expect(rec.nodes[0]).toMatchObject({ node: 'split', cacheHit: true, status: 'FINISHED' });
     expect(rec.files.map((f) => f.name)).toEqual(['training-curves.svg']);
+    const showB = JSON.parse((await kilnHere(['runs', 'show', ids.b, '--project', project, '--json'])).stdout) as RunRecord;
+    expect(showB.git.uncommitted).toEqual(bUncommitted);
 
     const cmp = JSON.parse(compare.stdout) as { params: Array<{ key: string; changed: boolean }>; metrics: Array<{ key: string; delta: number | null }> };
     expect(cmp.params).toEqual([
@@ -119,8 +127,12 @@ describe('kiln runs (output)', () => {
     expect((JSON.parse(listStatus.stdout) as RunSummary[]).map((r) => r.id)).toEqual([ids.b]);
 
     expect(showTable.stdout).toContain('error:    boom');
-    expect(showTable.stdout).toContain(`git:      ${'b'.repeat(40)} on feature (dirty, 1 uncommitted file`);
-    expect(showTable.stdout).toMatch(/M src\/x\.ts/);
+    expect(showTable.stdout).toContain(`git:      ${'b'.repeat(40)} on feature (dirty, 24 uncommitted files`);
+    // Each file with its status and git blob id, the first 20 only, and a count of the rest.
+    expect(showTable.stdout).toContain(`? ${'0'.repeat(12)}  data/part-00.csv\n`);
+    expect(showTable.stdout).toContain(`? ${'9'.repeat(12)}  data/part-19.csv\n`);
+    expect(showTable.stdout).not.toContain('data/part-20.csv');
+    expect(showTable.stdout).toContain('… and 4 more (--json lists them all)');
     expect(showTable.stdout).toMatch(/Parameters\n\s+KEY\s+VALUE\n\s+seed\s+2\n\s+split\.test_ratio\s+0\.2/);
     expect(showTable.stdout).toMatch(/accuracy\s+0\.95\s+0\s+1/);
 
@@ -155,5 +167,38 @@ describe('kiln runs (output)', () => {
     const t = openTracking(path.join(project, '.kiln'));
     expect(await t.runs.listRuns()).toHaveLength(3);
     t.close();
+  });
+
+  it('get writes a logged file out, verified, where --out says; unknown names and unwritable places are diagnostics', async () => {
+    const here = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-cli-get-'));
+    try {
+      const show = await kilnHere(['runs', 'show', ids.a, '--project', project]);
+      expect(show.stdout).toMatch(/Files\n\s+NAME\s+SIZE\s+OBJECT\n\s+training-curves\.svg\s+6 B/);
+      expect(show.stdout).toContain(`(kiln runs get ${ids.a} <name> writes one out)`);
+
+      const plain = await kilnHere(['runs', 'get', ids.a.slice(0, 14), 'training-curves.svg', '--project', project], { cwd: here });
+      expect(plain).toMatchObject({ code: 0, stdout: 'wrote training-curves.svg\n' });
+      expect(fs.readFileSync(path.join(here, 'training-curves.svg'), 'utf8')).toBe('<svg/>');
+      fs.mkdirSync(path.join(here, 'images'));
+      const intoFolder = await kilnHere(['runs', 'get', ids.a, 'training-curves.svg', '--project', project, '--out', 'images'], { cwd: here });
+      expect(intoFolder.code, intoFolder.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(here, 'images', 'training-curves.svg'), 'utf8')).toBe('<svg/>');
+      const named = await kilnHere(['runs', 'get', ids.a, 'training-curves.svg', '--project', project, '--out', 'curves/a.svg', '--json'], { cwd: here });
+      expect(JSON.parse(named.stdout)).toEqual({ file: 'training-curves.svg', path: path.join(here, 'curves', 'a.svg') });
+
+      const typo = await kilnHere(['runs', 'get', ids.a, 'training-curve.svg', '--project', project], { cwd: here });
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain(`error KILN4030: run ${ids.a} has no file 'training-curve.svg'. Did you mean 'training-curves.svg'?`);
+      const none = await kilnHere(['runs', 'get', ids.b, 'x.png', '--project', project, '--json'], { cwd: here });
+      expect(JSON.parse(none.stdout)).toMatchObject([{ code: 'KILN4030' }]);
+      // A file where a folder is needed: nothing written, exit 1.
+      fs.writeFileSync(path.join(here, 'plain.txt'), 'x');
+      const blocked = await kilnHere(['runs', 'get', ids.a, 'training-curves.svg', '--project', project, '--out', 'plain.txt/a.svg'], { cwd: here });
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain('KILN4031');
+      expect(fs.readFileSync(path.join(here, 'plain.txt'), 'utf8')).toBe('x');
+    } finally {
+      fs.rmSync(here, { recursive: true, force: true });
+    }
   });
 });

@@ -32,7 +32,7 @@ it('reuses the stamp while nothing changes and sees every change', async () => {
   fs.writeFileSync(path.join(dir, 'a.txt'), 'two!\n');
   const edited = (await gitStamp(dir, opts)).stamp;
   expect(edited.dirty).toBe(true);
-  expect(edited.uncommitted).toEqual([{ path: 'a.txt', status: 'modified' }]);
+  expect(edited.uncommitted).toEqual([{ path: 'a.txt', status: 'modified', blob: expect.stringMatching(/^[0-9a-f]{40}$/) }]);
   expect(edited.diffHash).toMatch(/^[0-9a-f]{64}$/);
 
   // A new untracked file, then a commit: each seen.

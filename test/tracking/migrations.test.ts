@@ -61,6 +61,32 @@ describe('schema migrations', () => {
     expect(again).toMatchObject({ existing: true, version: { version: 1 } });
   });
 
+  it('moves the uncommitted files of runs recorded at version 2 into their own rows, without blob ids', async () => {
+    const storeDir = path.join(tempDir(), '.kiln');
+    const old = openTracking(storeDir, { schemaVersion: 2 });
+    const dirtyGit = { root: '/r', commit: 'c'.repeat(40), branch: 'main', dirty: true, diffHash: 'd'.repeat(64) };
+    // Version 2 kept the list as JSON in runs.git_uncommitted: written here as that kiln wrote it.
+    const run = await old.runs.createRun(newRun({ git: { ...dirtyGit, uncommitted: [] } }));
+    old.runs.database.db
+      .prepare('UPDATE runs SET git_uncommitted = ? WHERE id = ?')
+      .run(JSON.stringify([{ path: 'src/a.ts', status: 'modified' }, { path: 'notes.md', status: 'untracked' }]), run.id);
+    old.close();
+
+    const t = track(openTracking(storeDir));
+    expect(tables(path.join(storeDir, 'kiln.db')).names).toContain('run_uncommitted_files');
+    expect((await t.runs.getRun(run.id)).git.uncommitted).toEqual([
+      { path: 'notes.md', status: 'untracked', blob: null },
+      { path: 'src/a.ts', status: 'modified', blob: null },
+    ]);
+    const columns = (t.runs.database.db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns).not.toContain('git_uncommitted');
+    const next = await t.runs.createRun(newRun({ git: { ...dirtyGit, uncommitted: [{ path: 'src/a.ts', status: 'modified', blob: 'b'.repeat(40) }] } }));
+    expect((await t.runs.getRun(next.id)).git.uncommitted).toEqual([{ path: 'src/a.ts', status: 'modified', blob: 'b'.repeat(40) }]);
+    // Deleting a run takes its file rows with it.
+    t.runs.database.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
+    expect(t.runs.database.db.prepare('SELECT count(*) AS n FROM run_uncommitted_files').get()).toEqual({ n: 1 });
+  });
+
   it('refuses a store from a newer kiln (KILN4007)', async () => {
     const storeDir = path.join(tempDir(), '.kiln');
     track(openTracking(storeDir)).close();

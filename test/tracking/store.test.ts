@@ -12,7 +12,7 @@ describe('run store', () => {
     const before = Date.now();
     const run = await tracking.runs.createRun(
       newRun({
-        git: { root: '/r', commit: 'c'.repeat(40), branch: 'feature', dirty: true, uncommitted: [{ path: 'a.ts', status: 'modified' }], diffHash: 'd'.repeat(64) },
+        git: { root: '/r', commit: 'c'.repeat(40), branch: 'feature', dirty: true, uncommitted: [{ path: 'a.ts', status: 'modified', blob: 'e'.repeat(40) }], diffHash: 'd'.repeat(64) },
         params: { split: { test_ratio: 0.2 }, seed: 1 },
         tags: { owner: 'ana' },
       }),
@@ -22,7 +22,7 @@ describe('run store', () => {
     expect(runIdTime(run.id)).toBe(run.startTime);
     expect(run.startTime).toBeGreaterThanOrEqual(before);
     const rec = await tracking.runs.getRun(run.id);
-    expect(rec.git).toEqual({ commit: 'c'.repeat(40), branch: 'feature', dirty: true, diffHash: 'd'.repeat(64), uncommitted: [{ path: 'a.ts', status: 'modified' }] });
+    expect(rec.git).toEqual({ commit: 'c'.repeat(40), branch: 'feature', dirty: true, diffHash: 'd'.repeat(64), uncommitted: [{ path: 'a.ts', status: 'modified', blob: 'e'.repeat(40) }] });
     expect(rec.params).toEqual({ 'split.test_ratio': 0.2, seed: 1 });
     expect(rec.tags).toEqual({ owner: 'ana' });
     expect(rec.versions).toEqual({ kiln: '0.1.0', node: process.version, tfjs: '4.22.0' });

@@ -19,4 +19,7 @@ export const trackingCodes = {
   KILN4015: { severity: 'error', message: 'object {hash} is not in the object store {path}', hint: 'The object was removed (or the store was copied partially); run the pipeline again to recreate it.' },
   KILN4016: { severity: 'error', message: 'object {hash} in {path} is corrupt: its content hashes to {actual}', hint: 'Delete the damaged object file; the next run that needs it will recompute it.' },
   KILN4017: { severity: 'error', message: "cannot snapshot '{path}': {reason}", hint: 'Snapshots hold regular files and folders; replace links to folders and special files by regular files.' },
+  KILN4030: { severity: 'error', message: "run {run} has no file '{name}'.{suggestion}", hint: 'Files of this run: {available}. `kiln runs show {run}` lists them.' },
+  KILN4031: { severity: 'error', message: 'cannot write {path}: {reason}', hint: 'Choose another --out path in a folder that exists and is writable; nothing was written there.' },
+  KILN4032: { severity: 'warning', message: 'the git stamp could not read {what} ({reason}); {known}', hint: 'The run is recorded with its commit, but its uncommitted changes are not fully known. Make these files readable by this user, or list them in .gitignore if they are not part of the project.' },
 } satisfies Record<string, CodeDefinition>;
