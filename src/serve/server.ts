@@ -11,7 +11,8 @@ import { MicroBatcher, type BatchSink } from './batcher.ts';
 import { Deadlines, type Deadline } from './deadlines.ts';
 import { scoringServerOptions, type ScoringServerOptions, type ScoringServerOptionsInput } from './options.ts';
 import type { Predictor } from './predictor.ts';
-import { checkContentType, parseJsonBody, predictionsBody, recordsFromBody, ScoringError, validateRecords } from './protocol.ts';
+import { bounded } from './echo.ts';
+import { checkContentType, ignoredWarning, parseJsonBody, predictionsBody, recordsFromBody, recordsFromCsvBody, ScoringError, validateRecords, type BodyType } from './protocol.ts';
 
 export interface ScoringServer {
   readonly server: http.Server;
@@ -27,6 +28,8 @@ export interface ScoringServer {
 }
 
 const ENDPOINTS = 'POST /invocations, GET /ping, GET /health, GET /version, GET /metadata';
+/** Names what a successful answer ignored of its request (MLflow logs it; a client sees it here). */
+export const WARNING_HEADER = 'X-Kiln-Warning';
 /** Bodies smaller than this are read and discarded after an early error answer, so the connection can be reused. */
 const DISCARDABLE_BODY = 64 * 1024;
 /** After an early answer on a connection we close, how long the rest of the request body is read and dropped, so
@@ -57,11 +60,14 @@ class Invocation implements Deadline, BatchSink {
   private size = 0;
   private first: Buffer | undefined = undefined;
   private chunks: Buffer[] | undefined = undefined;
+  /** What was ignored of the request (MLflow ignores it too), sent back as a warning header. */
+  private warning: string | undefined = undefined;
 
   constructor(
     private readonly scoring: Scoring,
     private readonly req: CarryingRequest,
     private readonly res: ServerResponse,
+    private readonly bodyType: BodyType,
   ) {
     this.expiresAt = Date.now() + scoring.opts.requestTimeoutMs;
   }
@@ -93,8 +99,10 @@ class Invocation implements Deadline, BatchSink {
     try {
       const text = this.chunks ? Buffer.concat(this.chunks, this.size).toString('utf8') : this.first ? this.first.toString('utf8') : '';
       this.first = this.chunks = undefined;
-      const body = recordsFromBody(parseJsonBody(text), scoring.singleField);
-      const invalid = validateRecords(body.records, body.format, scoring.predictor);
+      const body =
+        this.bodyType === 'csv' ? recordsFromCsvBody(text, scoring.predictor.manifest.input_schema) : recordsFromBody(parseJsonBody(text), scoring.singleField);
+      if (body.ignored !== undefined) this.warning = ignoredWarning(body.ignored);
+      const invalid = validateRecords(body.records, body.format, scoring.predictor, body.lines);
       if (invalid) return this.answerError(invalid);
       records = body.records;
     } catch (e) {
@@ -120,14 +128,15 @@ class Invocation implements Deadline, BatchSink {
       return this.answerError(internalError(e));
     }
     this.finish();
-    send(this.scoring, this.res, 200, 'application/json', body, false);
+    send(this.scoring, this.res, 200, 'application/json', body, false, this.warning === undefined ? undefined : { [WARNING_HEADER]: this.warning });
   }
 
   fail(error: unknown): void {
     if (this.done) return; // answered already (timed out), so its records may have been withdrawn
-    if (isKilnError(error)) return this.answerError(new ScoringError(400, 'INVALID_PARAMETER_VALUE', error.message));
+    // The model's message may quote the record it failed on; the answer quotes a bounded part of it.
+    if (isKilnError(error)) return this.answerError(new ScoringError(400, 'INVALID_PARAMETER_VALUE', bounded(error.message)));
     this.scoring.opts.onError(error, 'predicting');
-    this.answerError(new ScoringError(500, 'INTERNAL_ERROR', `The model failed on this request: ${error instanceof Error ? error.message : String(error)}`));
+    this.answerError(new ScoringError(500, 'INTERNAL_ERROR', `The model failed on this request: ${bounded(error instanceof Error ? error.message : String(error))}`));
   }
 
   /** Called by the deadline sweep. */
@@ -211,16 +220,16 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
         if (method === 'GET' || method === 'HEAD') return send(scoring, res, 200, 'application/json', metadataBody, false);
         return sendError(scoring, req, res, methodNotAllowed(method, path, 'GET'));
       default:
-        return sendError(scoring, req, res, new ScoringError(404, 'ENDPOINT_NOT_FOUND', `No endpoint ${method} ${path}. Endpoints: ${ENDPOINTS}.`));
+        return sendError(scoring, req, res, new ScoringError(404, 'ENDPOINT_NOT_FOUND', `No endpoint ${method} ${bounded(path, 200)}. Endpoints: ${ENDPOINTS}.`));
     }
   }
 
   function invocation(req: IncomingMessage, res: ServerResponse): void {
-    const typeError = checkContentType(req.headers['content-type']);
-    if (typeError) return sendError(scoring, req, res, typeError);
+    const bodyType = checkContentType(req.headers['content-type']);
+    if (bodyType instanceof ScoringError) return sendError(scoring, req, res, bodyType);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > opts.maxBodyBytes) return sendError(scoring, req, res, tooLarge(opts.maxBodyBytes), true);
-    new Invocation(scoring, req, res).start();
+    new Invocation(scoring, req, res, bodyType).start();
   }
 
   server.on('request', onRequest);
