@@ -5,6 +5,7 @@
 // their Invocation on the request, the batcher hands outputs to the Invocation itself, and one sweep timer serves all
 // deadlines. (Under tsx every function expression also costs a defineProperty for its name.)
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import { diag, isKilnError, KilnError } from '../diagnostics/index.ts';
 import { kilnVersion } from '../version.ts';
 import { MicroBatcher, type BatchSink } from './batcher.ts';
@@ -20,7 +21,11 @@ export interface ScoringServer {
   readonly options: Readonly<ScoringServerOptions>;
   /** Starts listening; port 0 picks a free port. A port in use or not allowed is a KILN6108. */
   listen(port?: number, host?: string): Promise<{ port: number; host: string }>;
-  /** Stops accepting connections, answers the requests in flight (draining the batcher), then resolves. Idempotent. */
+  /**
+   * Stops accepting connections, answers the requests in flight (draining the batcher), then resolves; past the drain
+   * timeout (shutdownTimeoutMs) it cuts what is left. Idle keep-alive connections stay until their keep-alive timeout
+   * and a request arriving on one is still answered. Idempotent.
+   */
   close(): Promise<void>;
   readonly closing: boolean;
   /** Invocations received and not yet answered. */
@@ -46,6 +51,8 @@ interface Scoring {
   /** The input schema's only property, for MLflow's single-column shorthand; null when it has several. */
   readonly singleField: string | null;
   closing: boolean;
+  /** While closing: called each time an invocation is answered, to see whether the drain is done. */
+  onIdle: (() => void) | undefined;
 }
 
 const kInvocation = Symbol('kiln.invocation');
@@ -148,6 +155,7 @@ class Invocation implements Deadline, BatchSink {
     if (reading) this.req.removeListener('data', onBodyData);
     const message = `Request processing time exceeded limit (${this.scoring.opts.requestTimeoutMs} ms) while ${reading ? 'receiving the request body' : 'predicting'}.`;
     sendError(this.scoring, this.req, this.res, new ScoringError(504, 'DEADLINE_EXCEEDED', message), reading);
+    this.scoring.onIdle?.();
   }
 
   private answerError(error: ScoringError): void {
@@ -158,6 +166,7 @@ class Invocation implements Deadline, BatchSink {
   private finish(): void {
     this.done = true;
     this.scoring.deadlines.forget(this);
+    this.scoring.onIdle?.();
   }
 }
 
@@ -181,6 +190,7 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
     deadlines: new Deadlines(opts.requestTimeoutMs),
     singleField: singlePropertyOf(predictor.manifest.input_schema),
     closing: false,
+    onIdle: undefined,
   };
   const { batcher, deadlines } = scoring;
   const versionBody = JSON.stringify({
@@ -269,33 +279,36 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
     close() {
       if (closed) return closed;
       scoring.closing = true;
+      // Stop accepting, but leave idle keep-alive connections open: closing one while the client's next request is
+      // on its way resets that request. A request arriving on one is still answered (with "Connection: close", as
+      // every answer from now on), and an idle one ends when the keep-alive timeout the server announced runs out;
+      // the process lives on until then. (http.Server.close() would close them at once; net.Server's only stops
+      // listening.)
+      const stopped = () => {
+        deadlines.stop();
+        server.close(() => {}); // not listening any more: this only stops Node's own timeout checks
+      };
+      if (server.listening) net.Server.prototype.close.call(server, stopped);
+      else stopped();
       closed = new Promise<void>((resolve) => {
         let done = false;
-        let serverClosed = !server.listening;
         let drained = false;
         const finish = () => {
           if (done) return;
           done = true;
+          scoring.onIdle = undefined;
           clearTimeout(cutoff);
-          deadlines.stop();
           resolve();
         };
         const maybeFinish = () => {
-          if (serverClosed && drained) finish();
+          if (drained && deadlines.size === 0) finish();
         };
-        // server.close() stops accepting and closes idle keep-alive connections; answers sent from now on carry
-        // "Connection: close", so the busy ones end after their response.
-        if (server.listening) {
-          server.close(() => {
-            serverClosed = true;
-            maybeFinish();
-          });
-        }
-        server.closeIdleConnections();
+        scoring.onIdle = maybeFinish;
         void batcher.drain().then(() => {
           drained = true;
           maybeFinish();
         });
+        // The drain timeout: past it, slow clients and idle connections are cut.
         const cutoff = setTimeout(() => {
           server.closeAllConnections();
           finish();
