@@ -77,8 +77,6 @@ export interface RequestRecords {
   records: unknown[];
   /** What of the request was ignored, as MLflow ignores it (params, fields beside the input), for a warning. */
   ignored?: string;
-  /** CSV bodies: the line each record ends on. */
-  lines?: number[];
 }
 
 /** Unknown keys that get a "did you mean" each; the suggestion costs a little per key, and one is usually enough. */
@@ -137,10 +135,10 @@ function recordsOf(format: RequestFormat, value: unknown, singleField: string | 
   }
 }
 
-/** A CSV body's records (MLflow's text/csv), typed by the input schema. */
-export function recordsFromCsvBody(text: string, inputSchema: object): RequestRecords {
-  const { records, lines } = recordsFromCsv(text, inputSchema);
-  return { format: 'csv', records, lines };
+/** A CSV body's records (MLflow's text/csv), typed by the input schema; undefined once `abandoned()`. */
+export async function recordsFromCsvBody(text: string, inputSchema: object, abandoned?: () => boolean): Promise<RequestRecords | undefined> {
+  const csv = await recordsFromCsv(text, inputSchema, abandoned);
+  return csv && { format: 'csv', records: csv.records };
 }
 
 /** The warning header for what a request carried that was ignored: printable ASCII, bounded. */
@@ -232,26 +230,23 @@ const LISTED_FAILURES = 10;
 /** Characters of one record's problem in a message: the validator may quote a field name the client chose. */
 const PROBLEM_CHARS = 300;
 
-/**
- * Validates each record; the 400 names the request key (or the CSV line), each bad record's index and the field.
- * `lines`: for CSV bodies, the line each record ends on.
- */
-export function validateRecords(records: readonly unknown[], format: RequestFormat | 'csv', validator: Pick<Predictor, 'validate'>, lines?: readonly number[]): ScoringError | null {
+/** Validates each record; the 400 names the request key (or the CSV row), each bad record's index and the field. */
+export function validateRecords(records: readonly unknown[], format: RequestFormat | 'csv', validator: Pick<Predictor, 'validate'>): ScoringError | null {
   let failures: string[] | undefined;
   let count = 0;
   for (let i = 0; i < records.length; i++) {
     const problem = validator.validate(records[i]);
     if (problem === null) continue;
     count++;
-    if (count <= LISTED_FAILURES) (failures ??= []).push(`record ${i} (${recordPlace(format, i, lines)}): ${bounded(problem, PROBLEM_CHARS)}`);
+    if (count <= LISTED_FAILURES) (failures ??= []).push(`record ${i} (${recordPlace(format, i)}): ${bounded(problem, PROBLEM_CHARS)}`);
   }
   if (count === 0) return null;
   const more = count > LISTED_FAILURES ? `; and ${count - LISTED_FAILURES} more invalid records` : '';
   return invalidParameter(`Failed to enforce schema of data: ${count} of ${records.length} record${records.length === 1 ? '' : 's'} invalid: ${failures!.join('; ')}${more}`);
 }
 
-function recordPlace(format: RequestFormat | 'csv', i: number, lines: readonly number[] | undefined): string {
-  if (format === 'csv') return `CSV line ${lines?.[i] ?? i + 2}`;
+function recordPlace(format: RequestFormat | 'csv', i: number): string {
+  if (format === 'csv') return `CSV row ${i + 1} after the header`;
   return format === 'dataframe_split' ? `dataframe_split.data[${i}]` : `${format}[${i}]`;
 }
 

@@ -13,7 +13,7 @@ import { Deadlines, type Deadline } from './deadlines.ts';
 import { scoringServerOptions, type ScoringServerOptions, type ScoringServerOptionsInput } from './options.ts';
 import type { Predictor } from './predictor.ts';
 import { bounded } from './echo.ts';
-import { checkContentType, ignoredWarning, parseJsonBody, predictionsBody, recordsFromBody, recordsFromCsvBody, ScoringError, validateRecords, type BodyType } from './protocol.ts';
+import { checkContentType, ignoredWarning, parseJsonBody, predictionsBody, recordsFromBody, recordsFromCsvBody, ScoringError, validateRecords, type BodyType, type RequestRecords } from './protocol.ts';
 
 export interface ScoringServer {
   readonly server: http.Server;
@@ -101,23 +101,43 @@ class Invocation implements Deadline, BatchSink {
 
   end(): void {
     if (this.done) return;
-    const { scoring } = this;
-    let records: unknown[];
-    try {
-      const text = this.chunks ? Buffer.concat(this.chunks, this.size).toString('utf8') : this.first ? this.first.toString('utf8') : '';
-      this.first = this.chunks = undefined;
-      const body =
-        this.bodyType === 'csv' ? recordsFromCsvBody(text, scoring.predictor.manifest.input_schema) : recordsFromBody(parseJsonBody(text), scoring.singleField);
-      if (body.ignored !== undefined) this.warning = ignoredWarning(body.ignored);
-      const invalid = validateRecords(body.records, body.format, scoring.predictor, body.lines);
-      if (invalid) return this.answerError(invalid);
-      records = body.records;
-    } catch (e) {
-      if (e instanceof ScoringError) return this.answerError(e);
-      scoring.opts.onError(e, 'reading a request');
-      return this.answerError(internalError(e));
+    const text = this.chunks ? Buffer.concat(this.chunks, this.size).toString('utf8') : this.first ? this.first.toString('utf8') : '';
+    this.first = this.chunks = undefined;
+    if (this.bodyType === 'csv') {
+      void recordsFromCsvBody(text, this.scoring.predictor.manifest.input_schema, () => this.done).then(
+        (body) => body && this.accept(body),
+        (e: unknown) => this.reject(e),
+      );
+      return;
     }
-    scoring.batcher.enqueue(records, this);
+    let body: RequestRecords;
+    try {
+      body = recordsFromBody(parseJsonBody(text), this.scoring.singleField);
+    } catch (e) {
+      return this.reject(e);
+    }
+    this.accept(body);
+  }
+
+  /** Validates the records and queues them for the model. */
+  private accept(body: RequestRecords): void {
+    if (this.done) return; // timed out while the body was parsed
+    if (body.ignored !== undefined) this.warning = ignoredWarning(body.ignored);
+    let invalid: ScoringError | null;
+    try {
+      invalid = validateRecords(body.records, body.format, this.scoring.predictor);
+    } catch (e) {
+      return this.reject(e);
+    }
+    if (invalid) return this.answerError(invalid);
+    this.scoring.batcher.enqueue(body.records, this);
+  }
+
+  private reject(e: unknown): void {
+    if (this.done) return;
+    if (e instanceof ScoringError) return this.answerError(e);
+    this.scoring.opts.onError(e, 'reading a request');
+    this.answerError(internalError(e));
   }
 
   /** The client went away mid-body: nothing to answer, and nothing to predict. */

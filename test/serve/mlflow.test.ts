@@ -35,10 +35,10 @@ describe('scoring server: MLflow compatibility', () => {
     expect(r.json).toEqual({ predictions: [{ length: 5 }, { length: 17 }] });
   });
 
-  it('text/csv: a record the schema refuses names its CSV line; a malformed CSV is BAD_REQUEST', async () => {
+  it('text/csv: a record the schema refuses names its CSV row; a malformed CSV is BAD_REQUEST', async () => {
     const invalid = await invoke(s.url, 'text,extra\na,1\n', 'text/csv; charset=utf-8');
     expect(invalid.status).toBe(400);
-    expect(invalid.json).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Failed to enforce schema of data: 1 of 1 record invalid: record 0 (CSV line 2): /extra: is not allowed' });
+    expect(invalid.json).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Failed to enforce schema of data: 1 of 1 record invalid: record 0 (CSV row 1 after the header): /extra: is not allowed' });
     const malformed = await invoke(s.url, 'text\n"unclosed\n', 'text/csv');
     expect(malformed.status).toBe(400);
     expect(malformed.json.error_code).toBe('BAD_REQUEST');

@@ -245,34 +245,56 @@ describe('recordsFromCsv', () => {
     properties: { text: { type: 'string' }, n: { type: 'integer' }, x: { type: ['number', 'null'] }, ok: { type: 'boolean' }, code: { type: 'string' } },
   };
 
-  it("types cells by the input schema, drops pandas' index column, and leaves empty cells out", () => {
+  it("types cells by the input schema, drops pandas' index column, and leaves empty cells out", async () => {
     const csv = ',text,n,x,ok,code\n0,hello,3,2.5,True,007\n1,"multi\nline",,-inf,false,12\n\n2,z,x1,NaN,maybe,\n';
-    const { records, lines } = recordsFromCsv(csv, schema);
-    expect(records).toEqual([
+    expect((await recordsFromCsv(csv, schema))!.records).toEqual([
       { text: 'hello', n: 3, x: 2.5, ok: true, code: '007' },
       { text: 'multi\nline', x: -Infinity, ok: false, code: '12' },
       { text: 'z', n: 'x1', x: NaN, ok: 'maybe' },
     ]);
-    expect(lines).toEqual([2, 4, 6]);
   });
 
   const errors: Array<[string, string, RegExp]> = [
     ['a row with too many cells', 'text\na\nb,c\n', /^Invalid input\. Failed to parse input as a Pandas DataFrame\. .*Invalid Record Length: expect 1, got 2 on line 3/],
+    ['an unclosed quote', 'text\n"open\n', /^Invalid input\. Failed to parse input as a Pandas DataFrame\. .*Quote Not Closed/],
     ['an empty body', '', /the body is empty; the first line must name the columns/],
     ['a column named twice', 'text,text\na,b\n', /names the column 'text' twice/],
     ["a '__proto__' column", '__proto__\na\n', /column named '__proto__'/],
   ];
   for (const [name, csv, want] of errors) {
-    it(`400 BAD_REQUEST: ${name}`, () => {
-      const body = JSON.parse(thrown(() => recordsFromCsv(csv, schema)).body);
+    it(`400 BAD_REQUEST: ${name}`, async () => {
+      const e = await recordsFromCsv(csv, schema).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      if (!(e instanceof ScoringError)) throw new Error(`expected a ScoringError, got ${String(e)}`);
+      const body = JSON.parse(e.body);
       expect(body.error_code).toBe('BAD_REQUEST');
       expect(body.message).toMatch(want);
     });
   }
 
-  it('names the CSV line of an invalid record', () => {
-    const { records, lines } = recordsFromCsv('text\nok\n"two\nlines"\n', { properties: { text: { type: 'string' } } });
-    const e = validateRecords([...records, {}], 'csv', textLengthPredictor(), [...lines, 9]);
-    expect(JSON.parse(e!.body).message).toBe('Failed to enforce schema of data: 1 of 3 records invalid: record 2 (CSV line 9): /text: is required');
+  it('parses a large body a slice per turn of the event loop, so other work goes on', async () => {
+    const row = 'hello world,1.5\n';
+    const csv = 'text,x\n' + row.repeat(40_000);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const got = await recordsFromCsv(csv, schema);
+    clearInterval(ticker);
+    expect(got!.records).toHaveLength(40_000);
+    expect(got!.records[0]).toEqual({ text: 'hello world', x: 1.5 });
+    expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('stops when the request is abandoned (timed out)', async () => {
+    let calls = 0;
+    expect(await recordsFromCsv('text\n' + 'a\n'.repeat(100_000), schema, () => ++calls > 1)).toBeUndefined();
+    expect(calls).toBe(2);
+  });
+
+  it('names the CSV row of an invalid record', async () => {
+    const { records } = (await recordsFromCsv('text\nok\n"two\nlines"\n', { properties: { text: { type: 'string' } } }))!;
+    const e = validateRecords([...records, {}], 'csv', textLengthPredictor());
+    expect(JSON.parse(e!.body).message).toBe('Failed to enforce schema of data: 1 of 3 records invalid: record 2 (CSV row 3 after the header): /text: is required');
   });
 });
