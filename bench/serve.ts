@@ -1,10 +1,12 @@
 // Benchmark of the scoring server: single-record requests at 1, 16 and 64 connections (autocannon, in a separate
 // process so it does not share the server's event loop), the same records through in-process predict, and a trivial
-// predictor behind kiln's server next to a bare node:http server doing the same JSON work, measured in the same run.
+// predictor behind kiln's server next to a bare node:http server doing the same JSON work, and the trivial predictor
+// served by 1 process against N worker processes (`kiln serve --workers N`), all measured in the same run.
 //
-//   npx tsx bench/serve.ts [artifact-dir] [--records file.jsonl] [--duration seconds-per-round] [--rounds 3] [--connections 1,16,64]
+//   npx tsx bench/serve.ts [artifact-dir] [--records file.jsonl] [--duration seconds-per-round] [--rounds 3] [--connections 1,16,64] [--workers N]
 //
 // Prints JSON. Without an artifact the "model" is the trivial predictor.
+import cluster from 'node:cluster';
 import http from 'node:http';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -15,6 +17,8 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Predictor } from '../src/serve/predictor.ts';
 import { createScoringServer } from '../src/serve/server.ts';
+import { serveUntilSignal } from '../src/serve/shutdown.ts';
+import { isServingWorker, runWorkerPool, serveAsWorker } from '../src/serve/workers.ts';
 import { kilnVersion } from '../src/version.ts';
 
 export interface LoadPoint {
@@ -179,6 +183,128 @@ export async function benchAgainstBare(records: unknown[], options: Partial<Benc
     await kiln.close();
     await bare.close();
   }
+}
+
+/**
+ * The trivial predictor served by one process (what `kiln serve --workers 1` runs) and by `workers` cluster workers,
+ * each in a child process of its own (this file with --serve-trivial), interleaved round by round.
+ */
+export async function benchWorkers(records: unknown[], workers: number, options: Partial<BenchOptions> = {}) {
+  const o = { ...defaults, ...options };
+  const bodies = requestBodies(records);
+  const single = await TrivialServer.start(1);
+  const pool = await TrivialServer.start(workers);
+  const load = new LoadGenerator();
+  try {
+    await load.run(single.port, bodies, 16, 1);
+    await load.run(pool.port, bodies, 16, 1);
+    const points = [];
+    for (const c of o.connections) {
+      const one: LoadPoint[] = [];
+      const many: LoadPoint[] = [];
+      for (let r = 0; r < o.rounds; r++) {
+        // Alternating which goes first, so drift in the machine's load hits both alike.
+        if (r % 2 === 0) {
+          one.push(await single.measure(load, bodies, c, o.durationS));
+          many.push(await pool.measure(load, bodies, c, o.durationS));
+        } else {
+          many.push(await pool.measure(load, bodies, c, o.durationS));
+          one.push(await single.measure(load, bodies, c, o.durationS));
+        }
+      }
+      const a = median(one);
+      const b = median(many);
+      points.push({
+        connections: c,
+        oneWorker: a,
+        workers: b,
+        throughputRatio: round(b.requestsPerSec / a.requestsPerSec, 3),
+        p99Ratio: round(b.p99Ms / a.p99Ms, 3),
+        /** CPU per request of one worker over the pool's (all its processes): near 1 when workers add no cost per request. */
+        cpuEfficiencyRatio: round(a.serverCpuUsPerRequest / b.serverCpuUsPerRequest, 3),
+      });
+    }
+    const best = Math.max(...points.map((p) => p.throughputRatio));
+    return {
+      workers,
+      cores: os.availableParallelism(),
+      points,
+      target: `${workers} workers >= 1.8x one worker's requests/s`,
+      met: best >= 1.8,
+      note: 'the load generator runs on the same cores; on a shared machine the CPU ratio is the steadier figure',
+    };
+  } finally {
+    load.close();
+    await single.stop();
+    await pool.stop();
+  }
+}
+
+/** `npx tsx bench/serve.ts --serve-trivial N` in a child process: prints {"port"} once listening, drains on SIGTERM. */
+class TrivialServer {
+  private constructor(
+    private readonly child: ReturnType<typeof spawn>,
+    readonly port: number,
+    /** Every process of the server (the primary and its workers), whose CPU time is summed. */
+    private readonly pids: number[],
+  ) {}
+
+  /** A load point with the CPU the server's processes used per answered request (from /proc, Linux only). */
+  async measure(load: LoadGenerator, bodies: string[], connections: number, durationS: number): Promise<LoadPoint> {
+    const cpu0 = this.cpuUs();
+    const point = await load.run(this.port, bodies, connections, durationS);
+    point.serverCpuUsPerRequest = round((this.cpuUs() - cpu0) / Math.max(1, point.requests), 2);
+    return point;
+  }
+
+  private cpuUs(): number {
+    const tick = 1e6 / 100; // USER_HZ
+    let total = 0;
+    for (const pid of this.pids) {
+      try {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        total += (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+      } catch {
+        return NaN;
+      }
+    }
+    return total;
+  }
+
+  static async start(workers: number): Promise<TrivialServer> {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve-trivial', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { port: number; pids: number[] }));
+      child.once('exit', (code) => reject(new Error(`trivial server exited with ${code}`)));
+    });
+    return new TrivialServer(child, port, pids);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/** The child side of TrivialServer: one process, or a pool of workers sharing the port. */
+async function serveTrivial(workers: number): Promise<void> {
+  const say = (port: number, pids: number[]) => process.stdout.write(JSON.stringify({ port, pids }) + '\n');
+  if (isServingWorker()) {
+    const scoring = createScoringServer(trivialPredictor());
+    const { port, host } = await scoring.listen(0, '127.0.0.1');
+    await serveAsWorker(scoring, { port, host, detail: 'trivial' });
+  } else if (workers > 1) {
+    const workerPids = () => Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!);
+    await runWorkerPool({ workers, drainTimeoutMs: 5_000, onListening: (at) => say(at.port, [process.pid, ...workerPids()]) });
+  } else {
+    const scoring = createScoringServer(trivialPredictor());
+    say((await scoring.listen(0, '127.0.0.1')).port, [process.pid]);
+    await serveUntilSignal(scoring);
+  }
+  // Idle keep-alive connections of the load generator would hold the exit for their timeout.
+  process.exit(0);
 }
 
 /** In-process predict, `rounds` times; the round with the median single-record throughput is kept. */
@@ -351,6 +477,7 @@ async function main(argv: string[]): Promise<void> {
   // The baseline always runs the trivial predictor on email-like records, whatever the model takes.
   const emails = syntheticEmails();
   const baseline = await benchAgainstBare(emails, options);
+  const workers = await benchWorkers(emails, Number(flags.get('workers') ?? os.availableParallelism()), options);
   let model: BenchServeResult & { name: string };
   if (loaded) {
     const predictor = loaded;
@@ -361,12 +488,13 @@ async function main(argv: string[]): Promise<void> {
     const inProcess = await measureInProcess(predictor, emails, Math.min(2, options.durationS), options.rounds);
     model = { name: 'trivial', http: baseline.kilnTrivial, inProcess, overhead: overheadOf(baseline.kilnTrivial, inProcess) };
   }
-  const result = { benchmark: 'serve', command: `npx tsx bench/serve.ts ${argv.join(' ')}`.trim(), machine, options, records: records.length, model, baseline };
+  const result = { benchmark: 'serve', command: `npx tsx bench/serve.ts ${argv.join(' ')}`.trim(), machine, options, records: records.length, model, baseline, workers };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
   if (process.argv.includes('--drive')) await loadGenerator();
+  else if (process.argv.includes('--serve-trivial')) await serveTrivial(Number(process.argv[process.argv.indexOf('--serve-trivial') + 1]));
   else {
     try {
       await main(process.argv.slice(2));

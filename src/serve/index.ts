@@ -2,6 +2,7 @@
 export type { Predictor, PredictorManifest } from './predictor.ts';
 export { createScoringServer, type ScoringServer } from './server.ts';
 export { serveUntilSignal, type ServeUntilSignalOptions } from './shutdown.ts';
+export { isServingWorker, leavePool, runWorkerPool, serveAsWorker, workerIndex, type WorkerListening, type WorkerPoolOptions, type WorkerPoolResult } from './workers.ts';
 export { MicroBatcher, PredictorContractError, WithdrawnError, type BatchSink, type BatcherStats, type Ticket } from './batcher.ts';
 export { predictFile, type PredictFileInput, type PredictFileProgress, type PredictFileResult } from './batch.ts';
 export { formatProgress } from './progress.ts';

@@ -16,8 +16,11 @@ const enum State {
   After,
 }
 
-/** The first syntax error in `text`, or null when the text is one valid JSON value. Iterative: deep nesting is fine. */
-export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
+/**
+ * The first syntax error in `text`, or null when the text is one valid JSON value. Iterative: deep nesting is fine.
+ * `nonFinite`: NaN, Infinity and -Infinity are values too (Python's json module writes them).
+ */
+export function findJsonSyntaxError(text: string, nonFinite = false): JsonSyntaxError | null {
   const n = text.length;
   const stack: number[] = []; // 0x5b '[' or 0x7b '{'
   let pos = 0;
@@ -53,6 +56,10 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
     return fail('unterminated string', n);
   };
   const scanNumber = (): JsonSyntaxError | null => {
+    if (nonFinite && text.startsWith('-Infinity', pos)) {
+      pos += 9;
+      return null;
+    }
     const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
     m.lastIndex = pos;
     const r = m.exec(text);
@@ -63,7 +70,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
     return null;
   };
   const scanLiteral = (): JsonSyntaxError | null => {
-    for (const word of ['true', 'false', 'null']) {
+    for (const word of nonFinite ? ['true', 'false', 'null', 'NaN', 'Infinity'] : ['true', 'false', 'null']) {
       if (text.startsWith(word, pos)) {
         pos += word.length;
         return null;
@@ -115,7 +122,8 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
   }
 }
 
-function locate(text: string, offset: number, reason: string): JsonSyntaxError {
+/** Line and column of `offset`. */
+export function locate(text: string, offset: number, reason: string): JsonSyntaxError {
   let line = 1;
   let lineStart = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {

@@ -1,55 +1,38 @@
 // MLflow's scoring protocol (mlflow/pyfunc/scoring_server): request bodies turned into records, and the error bodies
 // and messages MLflow clients expect.
 import { didYouMean } from '../diagnostics/index.ts';
-import { describeJsonSyntaxError, findJsonSyntaxError } from './json-syntax.ts';
+import { recordsFromCsv } from './csv-body.ts';
+import { bounded, echo, echoList, headerSafe } from './echo.ts';
+import { MAX_BODY_DEPTH, parseWithNonFinite, scanBody } from './json-body.ts';
+import { describeJsonSyntaxError, findJsonSyntaxError, locate } from './json-syntax.ts';
 import type { Predictor } from './predictor.ts';
+import { badRequest, invalidParameter, ScoringError } from './scoring-error.ts';
+
+export { badRequest, invalidParameter, ScoringError };
 
 /** The request keys MLflow 2.x accepts, in the order its messages list them. */
 export const REQUEST_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 export type RequestFormat = (typeof REQUEST_FORMATS)[number];
 
 export const CONTENT_TYPE_JSON = 'application/json';
-
-/** A request the server answers with an error status; `body` is sent as is. */
-export class ScoringError extends Error {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-  /** Extra response headers (Allow on a 405). */
-  readonly headers: Readonly<Record<string, string>> | undefined;
-  constructor(status: number, errorCode: string | null, message: string, headers?: Record<string, string>) {
-    super(message);
-    this.headers = headers;
-    this.name = 'ScoringError';
-    this.status = status;
-    // MLflow answers content-type problems (415) in plain text and everything else as an MlflowException in JSON.
-    this.contentType = errorCode === null ? 'text/plain; charset=utf-8' : 'application/json';
-    this.body = errorCode === null ? message : JSON.stringify({ error_code: errorCode, message });
-  }
-}
-
-/** 400 with MLflow's error code for requests it cannot parse (MlflowInvalidInputException uses BAD_REQUEST). */
-export function badRequest(message: string): ScoringError {
-  return new ScoringError(400, 'BAD_REQUEST', `Invalid input. ${message}`);
-}
-
-/** 400 with the code MLflow uses for schema enforcement failures. */
-export function invalidParameter(message: string): ScoringError {
-  return new ScoringError(400, 'INVALID_PARAMETER_VALUE', message);
-}
+export const CONTENT_TYPE_CSV = 'text/csv';
+/** The body types accepted, in the order MLflow's 415 message lists them. */
+const CONTENT_TYPES = [CONTENT_TYPE_CSV, CONTENT_TYPE_JSON] as const;
+export type BodyType = 'json' | 'csv';
 
 const REQUIRED_INPUT_FORMAT = `The input must be a JSON dictionary with exactly one of the input fields {${REQUEST_FORMATS.map((f) => `'${f}'`).join(', ')}}`;
 
 /**
- * Checks the Content-Type the way MLflow does: JSON only (kiln does not take CSV), UTF-8 only, no other parameters.
- * Returns null when acceptable, else the 415 to answer.
+ * Checks the Content-Type the way MLflow does: JSON or CSV, UTF-8 only, no other parameters.
+ * Returns which body it announces, else the 415 to answer.
  */
-export function checkContentType(header: string | undefined): ScoringError | null {
-  if (header === CONTENT_TYPE_JSON) return null; // the common case, without splitting
+export function checkContentType(header: string | undefined): BodyType | ScoringError {
+  if (header === CONTENT_TYPE_JSON) return 'json'; // the common case, without splitting
   const parts = (header ?? '').split(';').map((p) => p.trim());
   const mime = (parts[0] ?? '').toLowerCase();
-  if (mime !== CONTENT_TYPE_JSON) {
-    return new ScoringError(415, null, `This predictor only supports the following content types: Types: ['${CONTENT_TYPE_JSON}']. Got '${header ?? ''}'.`);
+  if (mime !== CONTENT_TYPE_JSON && mime !== CONTENT_TYPE_CSV) {
+    const types = CONTENT_TYPES.map((t) => `'${t}'`).join(', ');
+    return new ScoringError(415, null, `This predictor only supports the following content types: Types: [${types}]. Got '${cut(header ?? '', 100)}'.`);
   }
   const unexpected: string[] = [];
   for (const p of parts.slice(1)) {
@@ -61,27 +44,43 @@ export function checkContentType(header: string | undefined): ScoringError | nul
       if (value !== 'utf-8' && value !== 'utf8') return new ScoringError(415, null, 'The scoring server only supports UTF-8');
     } else unexpected.push(key);
   }
-  if (unexpected.length > 0) return new ScoringError(415, null, `Unrecognized content type parameters: ${unexpected.join(', ')}.`);
-  return null;
+  if (unexpected.length > 0) return new ScoringError(415, null, `Unrecognized content type parameters: ${bounded(unexpected.join(', '), 200)}.`);
+  return mime === CONTENT_TYPE_CSV ? 'csv' : 'json';
 }
 
-/** Parses a request body; a syntax error says where it is instead of echoing the body back. */
+/**
+ * Parses a request body; a syntax error says where it is instead of echoing the body back. NaN, Infinity and
+ * -Infinity are accepted as MLflow (Python's json) accepts them; nesting deeper than MAX_BODY_DEPTH is refused.
+ */
 export function parseJsonBody(text: string): unknown {
+  const scan = scanBody(text);
+  if (scan.tooDeepAt !== -1) {
+    const at = locate(text, scan.tooDeepAt, '');
+    throw badRequest(`The body nests lists and dictionaries more than ${MAX_BODY_DEPTH} levels deep (at line ${at.line}, column ${at.column}); a record is a business object, a few levels at most.`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
-    const at = findJsonSyntaxError(text);
-    const where = at ? describeJsonSyntaxError(text, at) : (e as Error).message.slice(0, 200);
-    // The issue's contract (and MLflow's schema errors) use INVALID_PARAMETER_VALUE; MLflow itself says BAD_REQUEST here.
-    throw invalidParameter(`Invalid input. Ensure that input is a valid JSON formatted string. Error: ${where}`);
+    if (scan.nonFinite) {
+      const parsed = parseWithNonFinite(text);
+      if (parsed) return parsed.value;
+    }
+    const at = findJsonSyntaxError(text, scan.nonFinite);
+    const where = at ? describeJsonSyntaxError(text, at) : bounded((e as Error).message, 200);
+    throw badRequest(`Ensure that input is a valid JSON formatted string. Error: ${where}`);
   }
 }
 
 /** A request's records and which key carried them (the key is named in schema error messages). */
 export interface RequestRecords {
-  format: RequestFormat;
+  format: RequestFormat | 'csv';
   records: unknown[];
+  /** What of the request was ignored, as MLflow ignores it (params, fields beside the input), for a warning. */
+  ignored?: string;
 }
+
+/** Unknown keys that get a "did you mean" each; the suggestion costs a little per key, and one is usually enough. */
+const SUGGESTED_KEYS = 5;
 
 /**
  * Turns a parsed request body into records.
@@ -103,38 +102,61 @@ export function recordsFromBody(body: unknown, singleField: string | null): Requ
       formats++;
     } else if (k !== 'params') (other ??= []).push(k);
   }
-  if (formats !== 1 || other !== undefined) {
-    const keys = Object.keys(obj);
-    const shown = JSON.stringify(keys.slice(0, 20)) + (keys.length > 20 ? ` (and ${keys.length - 20} more)` : '');
-    const extra = formats === 1 ? ` Besides the input field only 'params' is allowed; unknown: ${JSON.stringify(other)}.` : '';
-    const hints = (other ?? []).slice(0, 20).map((k) => {
+  if (formats !== 1) {
+    const hints = (other ?? []).slice(0, SUGGESTED_KEYS).map((k) => {
       const s = didYouMean(k, REQUEST_FORMATS);
-      return s ? ` For '${k}',${s}` : '';
+      return s ? ` For ${echo(k)},${s}` : '';
     });
-    throw badRequest(`${REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: ${shown}.${extra}${hints.join('')}`);
+    throw badRequest(`${REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: ${echoList(Object.keys(obj))}.${hints.join('')}`);
   }
-  checkParams(obj.params);
-  const value = obj[format!];
-  switch (format!) {
+  // MLflow ignores fields beside the input and, for a model without inference parameters, 'params' (its own client
+  // sends them); kiln does the same and says so.
+  const ignored: string[] = [];
+  if (hasParams(obj.params)) ignored.push("'params' (this model takes no inference parameters)");
+  if (other !== undefined) ignored.push(`unknown fields ${echoList(other)}`);
+  const records = recordsOf(format!, obj[format!], singleField);
+  return ignored.length === 0 ? { format: format!, records } : { format: format!, records, ignored: `ignored ${ignored.join(' and ')}` };
+}
+
+function recordsOf(format: RequestFormat, value: unknown, singleField: string | null): unknown[] {
+  switch (format) {
     case 'inputs':
-      if (Array.isArray(value)) return { format: 'inputs', records: wrapScalars(value, singleField) };
-      if (typeof value === 'object' && value !== null) return { format: 'inputs', records: recordsFromColumns(value as Record<string, unknown>) };
+      if (Array.isArray(value)) return wrapScalars(value, singleField);
+      if (typeof value === 'object' && value !== null) return recordsFromColumns(value as Record<string, unknown>);
       throw badRequest(`'inputs' must be a list of records or a dictionary of columns (name to list of values), but is ${kind(value)}.`);
     case 'instances':
-      if (Array.isArray(value)) return { format: 'instances', records: wrapScalars(value, singleField) };
+      if (Array.isArray(value)) return wrapScalars(value, singleField);
       throw badRequest(`'instances' must be a list of records, but is ${kind(value)}.`);
     case 'dataframe_records':
-      if (Array.isArray(value)) return { format: 'dataframe_records', records: value };
+      if (Array.isArray(value)) return value;
       throw badRequest(`'dataframe_records' must be a list of records (pandas orient='records'), but is ${kind(value)}.`);
     case 'dataframe_split':
-      return { format: 'dataframe_split', records: recordsFromSplit(value) };
+      return recordsFromSplit(value);
   }
 }
 
-function checkParams(params: unknown): void {
-  if (params === undefined || params === null) return;
-  if (typeof params === 'object' && !Array.isArray(params) && Object.keys(params).length === 0) return;
-  throw badRequest(`This model takes no inference parameters, but the request has 'params': ${JSON.stringify(params).slice(0, 200)}. Remove 'params'.`);
+/** A CSV body's records (MLflow's text/csv), typed by the input schema; undefined once `abandoned()`. */
+export async function recordsFromCsvBody(text: string, inputSchema: object, abandoned?: () => boolean): Promise<RequestRecords | undefined> {
+  const csv = await recordsFromCsv(text, inputSchema, abandoned);
+  return csv && { format: 'csv', records: csv.records };
+}
+
+/** The warning header for what a request carried that was ignored: printable ASCII, bounded. */
+export function ignoredWarning(ignored: string): string {
+  return headerSafe(bounded(ignored, 500));
+}
+
+function hasParams(params: unknown): boolean {
+  if (params === undefined || params === null) return false;
+  if (typeof params === 'object' && !Array.isArray(params)) {
+    for (const _ in params) return true;
+    return false;
+  }
+  return true;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
 function wrapScalars(list: unknown[], singleField: string | null): unknown[] {
@@ -159,9 +181,9 @@ function recordsFromColumns(columns: Record<string, unknown>): unknown[] {
   let length = -1;
   for (const name of names) {
     const col = columns[name];
-    if (!Array.isArray(col)) throw badRequest(`'inputs' as a dictionary holds columns: '${name}' must be a list of values, but is ${kind(col)}.`);
+    if (!Array.isArray(col)) throw badRequest(`'inputs' as a dictionary holds columns: ${echo(name)} must be a list of values, but is ${kind(col)}.`);
     if (length === -1) length = col.length;
-    else if (col.length !== length) throw badRequest(`The length of values for each input/column name are not the same: '${names[0]}' has ${length}, '${name}' has ${col.length}.`);
+    else if (col.length !== length) throw badRequest(`The length of values for each input/column name are not the same: ${echo(names[0])} has ${length}, ${echo(name)} has ${col.length}.`);
   }
   const records = new Array<unknown>(Math.max(length, 0));
   for (let i = 0; i < records.length; i++) {
@@ -187,7 +209,7 @@ function recordsFromSplit(split: unknown): unknown[] {
   for (let i = 0; i < data.length; i++) {
     const row = data[i];
     if (!Array.isArray(row)) throw badRequest(`'dataframe_split.data[${i}]' must be a list of ${names.length} values, but is ${kind(row)}.`);
-    if (row.length !== names.length) throw badRequest(`'dataframe_split.data[${i}]' has ${row.length} values, but there are ${names.length} columns ${JSON.stringify(names)}.`);
+    if (row.length !== names.length) throw badRequest(`'dataframe_split.data[${i}]' has ${row.length} values, but there are ${names.length} columns ${echoList(names)}.`);
     const r: Record<string, unknown> = {};
     for (let j = 0; j < names.length; j++) r[names[j]] = row[j];
     records[i] = r;
@@ -205,19 +227,27 @@ function kind(v: unknown): string {
 /** How many invalid records one error message lists before it just counts the rest. */
 const LISTED_FAILURES = 10;
 
-/** Validates each record; the 400 names the request key, each bad record's index and the field. */
-export function validateRecords(records: readonly unknown[], format: RequestFormat, validator: Pick<Predictor, 'validate'>): ScoringError | null {
+/** Characters of one record's problem in a message: the validator may quote a field name the client chose. */
+const PROBLEM_CHARS = 300;
+
+/** Validates each record; the 400 names the request key (or the CSV row), each bad record's index and the field. */
+export function validateRecords(records: readonly unknown[], format: RequestFormat | 'csv', validator: Pick<Predictor, 'validate'>): ScoringError | null {
   let failures: string[] | undefined;
   let count = 0;
   for (let i = 0; i < records.length; i++) {
     const problem = validator.validate(records[i]);
     if (problem === null) continue;
     count++;
-    if (count <= LISTED_FAILURES) (failures ??= []).push(`record ${i} (${format === 'dataframe_split' ? `dataframe_split.data[${i}]` : `${format}[${i}]`}): ${problem}`);
+    if (count <= LISTED_FAILURES) (failures ??= []).push(`record ${i} (${recordPlace(format, i)}): ${bounded(problem, PROBLEM_CHARS)}`);
   }
   if (count === 0) return null;
   const more = count > LISTED_FAILURES ? `; and ${count - LISTED_FAILURES} more invalid records` : '';
   return invalidParameter(`Failed to enforce schema of data: ${count} of ${records.length} record${records.length === 1 ? '' : 's'} invalid: ${failures!.join('; ')}${more}`);
+}
+
+function recordPlace(format: RequestFormat | 'csv', i: number): string {
+  if (format === 'csv') return `CSV row ${i + 1} after the header`;
+  return format === 'dataframe_split' ? `dataframe_split.data[${i}]` : `${format}[${i}]`;
 }
 
 /** The success body, `{"predictions": [...]}`. */

@@ -5,13 +5,15 @@
 // their Invocation on the request, the batcher hands outputs to the Invocation itself, and one sweep timer serves all
 // deadlines. (Under tsx every function expression also costs a defineProperty for its name.)
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import { diag, isKilnError, KilnError } from '../diagnostics/index.ts';
 import { kilnVersion } from '../version.ts';
 import { MicroBatcher, type BatchSink } from './batcher.ts';
 import { Deadlines, type Deadline } from './deadlines.ts';
 import { scoringServerOptions, type ScoringServerOptions, type ScoringServerOptionsInput } from './options.ts';
 import type { Predictor } from './predictor.ts';
-import { checkContentType, parseJsonBody, predictionsBody, recordsFromBody, ScoringError, validateRecords } from './protocol.ts';
+import { bounded } from './echo.ts';
+import { checkContentType, ignoredWarning, parseJsonBody, predictionsBody, recordsFromBody, recordsFromCsvBody, ScoringError, validateRecords, type BodyType, type RequestRecords } from './protocol.ts';
 
 export interface ScoringServer {
   readonly server: http.Server;
@@ -19,7 +21,11 @@ export interface ScoringServer {
   readonly options: Readonly<ScoringServerOptions>;
   /** Starts listening; port 0 picks a free port. A port in use or not allowed is a KILN6108. */
   listen(port?: number, host?: string): Promise<{ port: number; host: string }>;
-  /** Stops accepting connections, answers the requests in flight (draining the batcher), then resolves. Idempotent. */
+  /**
+   * Stops accepting connections, answers the requests in flight (draining the batcher), then resolves; past the drain
+   * timeout (shutdownTimeoutMs) it cuts what is left. Idle keep-alive connections stay until their keep-alive timeout
+   * and a request arriving on one is still answered. Idempotent.
+   */
   close(): Promise<void>;
   readonly closing: boolean;
   /** Invocations received and not yet answered. */
@@ -27,6 +33,8 @@ export interface ScoringServer {
 }
 
 const ENDPOINTS = 'POST /invocations, GET /ping, GET /health, GET /version, GET /metadata';
+/** Names what a successful answer ignored of its request (MLflow logs it; a client sees it here). */
+export const WARNING_HEADER = 'X-Kiln-Warning';
 /** Bodies smaller than this are read and discarded after an early error answer, so the connection can be reused. */
 const DISCARDABLE_BODY = 64 * 1024;
 /** After an early answer on a connection we close, how long the rest of the request body is read and dropped, so
@@ -43,6 +51,8 @@ interface Scoring {
   /** The input schema's only property, for MLflow's single-column shorthand; null when it has several. */
   readonly singleField: string | null;
   closing: boolean;
+  /** While closing: called each time an invocation is answered, to see whether the drain is done. */
+  onIdle: (() => void) | undefined;
 }
 
 const kInvocation = Symbol('kiln.invocation');
@@ -57,11 +67,14 @@ class Invocation implements Deadline, BatchSink {
   private size = 0;
   private first: Buffer | undefined = undefined;
   private chunks: Buffer[] | undefined = undefined;
+  /** What was ignored of the request (MLflow ignores it too), sent back as a warning header. */
+  private warning: string | undefined = undefined;
 
   constructor(
     private readonly scoring: Scoring,
     private readonly req: CarryingRequest,
     private readonly res: ServerResponse,
+    private readonly bodyType: BodyType,
   ) {
     this.expiresAt = Date.now() + scoring.opts.requestTimeoutMs;
   }
@@ -88,21 +101,43 @@ class Invocation implements Deadline, BatchSink {
 
   end(): void {
     if (this.done) return;
-    const { scoring } = this;
-    let records: unknown[];
-    try {
-      const text = this.chunks ? Buffer.concat(this.chunks, this.size).toString('utf8') : this.first ? this.first.toString('utf8') : '';
-      this.first = this.chunks = undefined;
-      const body = recordsFromBody(parseJsonBody(text), scoring.singleField);
-      const invalid = validateRecords(body.records, body.format, scoring.predictor);
-      if (invalid) return this.answerError(invalid);
-      records = body.records;
-    } catch (e) {
-      if (e instanceof ScoringError) return this.answerError(e);
-      scoring.opts.onError(e, 'reading a request');
-      return this.answerError(internalError(e));
+    const text = this.chunks ? Buffer.concat(this.chunks, this.size).toString('utf8') : this.first ? this.first.toString('utf8') : '';
+    this.first = this.chunks = undefined;
+    if (this.bodyType === 'csv') {
+      void recordsFromCsvBody(text, this.scoring.predictor.manifest.input_schema, () => this.done).then(
+        (body) => body && this.accept(body),
+        (e: unknown) => this.reject(e),
+      );
+      return;
     }
-    scoring.batcher.enqueue(records, this);
+    let body: RequestRecords;
+    try {
+      body = recordsFromBody(parseJsonBody(text), this.scoring.singleField);
+    } catch (e) {
+      return this.reject(e);
+    }
+    this.accept(body);
+  }
+
+  /** Validates the records and queues them for the model. */
+  private accept(body: RequestRecords): void {
+    if (this.done) return; // timed out while the body was parsed
+    if (body.ignored !== undefined) this.warning = ignoredWarning(body.ignored);
+    let invalid: ScoringError | null;
+    try {
+      invalid = validateRecords(body.records, body.format, this.scoring.predictor);
+    } catch (e) {
+      return this.reject(e);
+    }
+    if (invalid) return this.answerError(invalid);
+    this.scoring.batcher.enqueue(body.records, this);
+  }
+
+  private reject(e: unknown): void {
+    if (this.done) return;
+    if (e instanceof ScoringError) return this.answerError(e);
+    this.scoring.opts.onError(e, 'reading a request');
+    this.answerError(internalError(e));
   }
 
   /** The client went away mid-body: nothing to answer, and nothing to predict. */
@@ -120,14 +155,15 @@ class Invocation implements Deadline, BatchSink {
       return this.answerError(internalError(e));
     }
     this.finish();
-    send(this.scoring, this.res, 200, 'application/json', body, false);
+    send(this.scoring, this.res, 200, 'application/json', body, false, this.warning === undefined ? undefined : { [WARNING_HEADER]: this.warning });
   }
 
   fail(error: unknown): void {
     if (this.done) return; // answered already (timed out), so its records may have been withdrawn
-    if (isKilnError(error)) return this.answerError(new ScoringError(400, 'INVALID_PARAMETER_VALUE', error.message));
+    // The model's message may quote the record it failed on; the answer quotes a bounded part of it.
+    if (isKilnError(error)) return this.answerError(new ScoringError(400, 'INVALID_PARAMETER_VALUE', bounded(error.message)));
     this.scoring.opts.onError(error, 'predicting');
-    this.answerError(new ScoringError(500, 'INTERNAL_ERROR', `The model failed on this request: ${error instanceof Error ? error.message : String(error)}`));
+    this.answerError(new ScoringError(500, 'INTERNAL_ERROR', `The model failed on this request: ${bounded(error instanceof Error ? error.message : String(error))}`));
   }
 
   /** Called by the deadline sweep. */
@@ -139,6 +175,7 @@ class Invocation implements Deadline, BatchSink {
     if (reading) this.req.removeListener('data', onBodyData);
     const message = `Request processing time exceeded limit (${this.scoring.opts.requestTimeoutMs} ms) while ${reading ? 'receiving the request body' : 'predicting'}.`;
     sendError(this.scoring, this.req, this.res, new ScoringError(504, 'DEADLINE_EXCEEDED', message), reading);
+    this.scoring.onIdle?.();
   }
 
   private answerError(error: ScoringError): void {
@@ -149,6 +186,7 @@ class Invocation implements Deadline, BatchSink {
   private finish(): void {
     this.done = true;
     this.scoring.deadlines.forget(this);
+    this.scoring.onIdle?.();
   }
 }
 
@@ -172,6 +210,7 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
     deadlines: new Deadlines(opts.requestTimeoutMs),
     singleField: singlePropertyOf(predictor.manifest.input_schema),
     closing: false,
+    onIdle: undefined,
   };
   const { batcher, deadlines } = scoring;
   const versionBody = JSON.stringify({
@@ -211,16 +250,16 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
         if (method === 'GET' || method === 'HEAD') return send(scoring, res, 200, 'application/json', metadataBody, false);
         return sendError(scoring, req, res, methodNotAllowed(method, path, 'GET'));
       default:
-        return sendError(scoring, req, res, new ScoringError(404, 'ENDPOINT_NOT_FOUND', `No endpoint ${method} ${path}. Endpoints: ${ENDPOINTS}.`));
+        return sendError(scoring, req, res, new ScoringError(404, 'ENDPOINT_NOT_FOUND', `No endpoint ${method} ${bounded(path, 200)}. Endpoints: ${ENDPOINTS}.`));
     }
   }
 
   function invocation(req: IncomingMessage, res: ServerResponse): void {
-    const typeError = checkContentType(req.headers['content-type']);
-    if (typeError) return sendError(scoring, req, res, typeError);
+    const bodyType = checkContentType(req.headers['content-type']);
+    if (bodyType instanceof ScoringError) return sendError(scoring, req, res, bodyType);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > opts.maxBodyBytes) return sendError(scoring, req, res, tooLarge(opts.maxBodyBytes), true);
-    new Invocation(scoring, req, res).start();
+    new Invocation(scoring, req, res, bodyType).start();
   }
 
   server.on('request', onRequest);
@@ -260,33 +299,36 @@ export function createScoringServer(predictor: Predictor, options: ScoringServer
     close() {
       if (closed) return closed;
       scoring.closing = true;
+      // Stop accepting, but leave idle keep-alive connections open: closing one while the client's next request is
+      // on its way resets that request. A request arriving on one is still answered (with "Connection: close", as
+      // every answer from now on), and an idle one ends when the keep-alive timeout the server announced runs out;
+      // the process lives on until then. (http.Server.close() would close them at once; net.Server's only stops
+      // listening.)
+      const stopped = () => {
+        deadlines.stop();
+        server.close(() => {}); // not listening any more: this only stops Node's own timeout checks
+      };
+      if (server.listening) net.Server.prototype.close.call(server, stopped);
+      else stopped();
       closed = new Promise<void>((resolve) => {
         let done = false;
-        let serverClosed = !server.listening;
         let drained = false;
         const finish = () => {
           if (done) return;
           done = true;
+          scoring.onIdle = undefined;
           clearTimeout(cutoff);
-          deadlines.stop();
           resolve();
         };
         const maybeFinish = () => {
-          if (serverClosed && drained) finish();
+          if (drained && deadlines.size === 0) finish();
         };
-        // server.close() stops accepting and closes idle keep-alive connections; answers sent from now on carry
-        // "Connection: close", so the busy ones end after their response.
-        if (server.listening) {
-          server.close(() => {
-            serverClosed = true;
-            maybeFinish();
-          });
-        }
-        server.closeIdleConnections();
+        scoring.onIdle = maybeFinish;
         void batcher.drain().then(() => {
           drained = true;
           maybeFinish();
         });
+        // The drain timeout: past it, slow clients and idle connections are cut.
         const cutoff = setTimeout(() => {
           server.closeAllConnections();
           finish();

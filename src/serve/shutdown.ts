@@ -6,6 +6,12 @@ export interface ServeUntilSignalOptions {
   signals?: NodeJS.Signals[];
   /** Called when the first signal arrives, before draining (e.g. to print "shutting down"). */
   onSignal?: (signal: NodeJS.Signals) => void;
+  /**
+   * Another way to be told (a cluster worker hears it from its primary): `drain` acts as a first signal and does
+   * nothing once draining, `cut` as a second one. Unlike a signal it is never counted twice, so a worker that got
+   * the terminal's SIGINT and then its primary's message does not cut its clients.
+   */
+  control?: (drain: () => void, cut: () => void) => void;
 }
 
 /** Resolves with the signal once the server has closed gracefully. */
@@ -13,12 +19,9 @@ export function serveUntilSignal(scoring: ScoringServer, options: ServeUntilSign
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   return new Promise((resolve, reject) => {
     let received: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received !== undefined) {
-        // Asked twice: stop waiting for slow clients.
-        scoring.server.closeAllConnections();
-        return;
-      }
+    const cut = () => scoring.server.closeAllConnections();
+    const drain = (signal: NodeJS.Signals) => {
+      if (received !== undefined) return;
       received = signal;
       options.onSignal?.(signal);
       scoring.close().then(() => {
@@ -26,6 +29,12 @@ export function serveUntilSignal(scoring: ScoringServer, options: ServeUntilSign
         resolve(signal);
       }, reject);
     };
+    const onSignal = (signal: NodeJS.Signals) => {
+      // Asked twice: stop waiting for slow clients.
+      if (received !== undefined) cut();
+      else drain(signal);
+    };
     for (const s of signals) process.on(s, onSignal);
+    options.control?.(() => drain('SIGTERM'), cut);
   });
 }

@@ -67,10 +67,10 @@ describe('scoring server: protocol', () => {
       name: 'malformed JSON says where',
       send: () => invoke(s.url, '{"inputs": [{"text": "a"},\n  {"text": }]}'),
       status: 400,
-      code: 'INVALID_PARAMETER_VALUE',
+      code: 'BAD_REQUEST',
       message: /^Invalid input\. Ensure that input is a valid JSON formatted string\. Error: expected a value at line 2, column 12, near "}]}"$/,
     },
-    { name: 'empty body', send: () => invoke(s.url, ''), status: 400, code: 'INVALID_PARAMETER_VALUE', message: /unexpected end of input: expected a value at line 1, column 1/ },
+    { name: 'empty body', send: () => invoke(s.url, ''), status: 400, code: 'BAD_REQUEST', message: /unexpected end of input: expected a value at line 1, column 1/ },
     {
       name: 'unknown body shape lists the accepted keys',
       send: () => invoke(s.url, { records: [{ text: 'a' }] }),
@@ -119,10 +119,10 @@ describe('scoring server: protocol', () => {
   }
 
   it('415 for other content types, in MLflow words, then keeps serving', async () => {
-    const r = await invoke(s.url, 'text=hello', 'text/csv');
+    const r = await invoke(s.url, 'text=hello', 'text/plain');
     expect(r.status).toBe(415);
     expect(r.contentType).toMatch(/^text\/plain/);
-    expect(r.text).toBe("This predictor only supports the following content types: Types: ['application/json']. Got 'text/csv'.");
+    expect(r.text).toBe("This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got 'text/plain'.");
     const noType = await request(`${s.url}/invocations`, { method: 'POST', body: new Uint8Array(Buffer.from('{"inputs":[]}')) });
     expect(noType.status).toBe(415);
     expect((await invoke(s.url, '{}', 'application/json; charset=iso-8859-1')).text).toBe('The scoring server only supports UTF-8');
