@@ -11,4 +11,5 @@ export const artifactCodes = {
   KILN6106: { severity: 'error', message: 'cannot write the predictions to {path}: {reason}', hint: 'Check that the folder exists and is writable; nothing was written there.' },
   KILN6107: { severity: 'error', message: "{what} option '{option}' must be {expected}, but is {actual}", hint: 'Change {option} to {expected}.' },
   KILN6108: { severity: 'error', message: 'cannot listen on {host}:{port}: {reason}', hint: '{fix}' },
+  KILN6130: { severity: 'error', message: '{count} more bad line(s) in {file}', hint: 'No predictions were written. Fix these lines, or pass `--on-error skip` to predict the other lines (a bad line gets null as its output line) and list the bad ones in an errors file.' },
 } satisfies Record<string, CodeDefinition>;
