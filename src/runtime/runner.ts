@@ -234,7 +234,14 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
             const snap = hit.outputs[o.dataset];
             if (persisted(o.dataset)) {
               const current = await tracker.snapshotFiles(dataset(o.dataset), false);
-              if (current?.hash !== snap.hash) await tracker.restoreFiles(dataset(o.dataset), snap);
+              if (current?.hash !== snap.hash) {
+                await tracker.restoreFiles(dataset(o.dataset), snap);
+                // A missing file is simply put back; a different one was most likely edited by hand, and that edit is now gone.
+                if (current) {
+                  (execution.restored ??= []).push(o.dataset);
+                  reporter.nodeLog(n.name, `restored ${ir.datasets[o.dataset]?.path ?? o.dataset}: it differed from what node '${n.name}' produced (hand edits of a node's output are overwritten; change the node or its inputs)`);
+                }
+              }
             } else {
               pendingRestore.set(o.dataset, snap);
             }
