@@ -31,6 +31,8 @@ export interface ObjectStore {
   /** `putFile` or `putTree`, by what `p` is. */
   putPath(p: string): Promise<{ hash: string; kind: ObjectKind }>;
   has(hash: string): Promise<boolean>;
+  /** `has`, and when the object is there, marks it as just used so that a `kiln gc` running meanwhile keeps it. */
+  reuse(hash: string): Promise<boolean>;
   /** `has`, and for a tree every file it lists too. */
   hasComplete(hash: string): Promise<boolean>;
   /** The bytes of an object, checked against its hash. */
@@ -134,7 +136,7 @@ export class LocalObjectStore implements ObjectStore {
   /** Moves a complete temporary file to its final name; an object already there has the same content by construction. */
   private async commit(tmp: string, hash: string): Promise<void> {
     const final = this.objectPath(hash);
-    if (fs.existsSync(final)) {
+    if (await this.reuse(hash)) {
       await fsp.rm(tmp, { force: true });
       return;
     }
@@ -144,7 +146,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async putBytes(data: Uint8Array | string): Promise<string> {
     const hash = sha256(data);
-    if (fs.existsSync(this.objectPath(hash))) return hash;
+    if (await this.reuse(hash)) return hash;
     const tmp = await this.tempFile();
     const fh = await fsp.open(tmp, 'wx');
     try {
@@ -193,6 +195,19 @@ export class LocalObjectStore implements ObjectStore {
 
   async has(hash: string): Promise<boolean> {
     return fs.existsSync(this.objectPath(hash));
+  }
+
+  async reuse(hash: string): Promise<boolean> {
+    // gc removes only objects older than its grace cutoff: a fresh modification time keeps this one.
+    const now = new Date();
+    try {
+      await fsp.utimes(this.objectPath(hash), now, now);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      // A read-only store (another user's): the object is there, it just cannot be marked.
+      return fs.existsSync(this.objectPath(hash));
+    }
   }
 
   async hasComplete(hash: string): Promise<boolean> {

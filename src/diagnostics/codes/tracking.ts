@@ -19,4 +19,5 @@ export const trackingCodes = {
   KILN4015: { severity: 'error', message: 'object {hash} is not in the object store {path}', hint: 'The object was removed (or the store was copied partially); run the pipeline again to recreate it.' },
   KILN4016: { severity: 'error', message: 'object {hash} in {path} is corrupt: its content hashes to {actual}', hint: 'Delete the damaged object file; the next run that needs it will recompute it.' },
   KILN4017: { severity: 'error', message: "cannot snapshot '{path}': {reason}", hint: 'Snapshots hold regular files and folders; replace links to folders and special files by regular files.' },
+  KILN4018: { severity: 'error', message: 'run {run} cannot be deleted: {reason}', hint: '{fix}' },
 } satisfies Record<string, CodeDefinition>;
