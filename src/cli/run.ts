@@ -10,6 +10,7 @@ import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
 import { isKilnError } from '../diagnostics/diagnostic.ts';
+import { isDiskFull, rethrowStoreFull } from '../tracking/disk-full.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { RunJsonSummary } from './run-json.ts';
 
@@ -147,7 +148,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
       onFile: (node, name, content) => tracked?.recorder.file(node, name, content),
     });
   } catch (e) {
-    await tracked?.recorder.finish('FAILED', e instanceof Error ? e.message : String(e));
+    if (tracked) say(await tracked.recorder.end('FAILED', isKilnError(e) ? e.diagnostics[0]?.message : e instanceof Error ? e.message : String(e)));
     throw e;
   }
   if (tracked && backendRequest && backend === null) {
@@ -156,8 +157,15 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     const earlier = from ? await tracked.tracking.runs.getRun(from) : null;
     if (earlier?.backend) await tracked.recorder.setBackend(earlier.backend, earlier.versions.tfjs);
   }
-  await tracked?.recorder.finish(result.status, result.diagnostics[0]?.message);
-  await tracked?.tracker.flush();
+  const unrecorded = tracked ? await tracked.recorder.end(result.status, result.diagnostics[0]?.message) : [];
+  if (unrecorded.length) {
+    result.diagnostics.push(...unrecorded);
+    if (result.status === 'FINISHED') result.status = 'FAILED';
+  }
+  // The file-hash state only saves re-reading unchanged inputs next time: a full disk must not fail the run for it.
+  await tracked?.tracker.flush().catch((e: unknown) => {
+    if (!isDiskFull(e)) throw e;
+  });
   if (summary) {
     summary.data.status = result.status === 'RUNNING' ? 'FAILED' : result.status;
     summary.nodes(prepared.nodes.map((n) => n.name), result.executions);
@@ -166,7 +174,9 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   const model = prepared.pipeline.model;
   if (model && tracked && flags.package) {
     if (model.nodes.every((n) => result.executions.some((x) => x.node === n))) {
-      const built = await packageRun(prepared.ir, tracked.tracking, tracked.recorder.runId);
+      const built = await packageRun(prepared.ir, tracked.tracking, tracked.recorder.runId).catch((e: unknown) =>
+        rethrowStoreFull(e, path.join(root, prepared.ir.settings.storeDir), `building the artifact of model '${model.name}'`),
+      );
       io.err(describeArtifact(io, root, built));
       summary?.artifact(built, (await tracked.tracking.runs.getRun(tracked.recorder.runId)).tags[`digest.${model.name}`] ?? null);
     } else {

@@ -20,4 +20,6 @@ export const trackingCodes = {
   KILN4016: { severity: 'error', message: 'object {hash} in {path} is corrupt: its content hashes to {actual}', hint: 'Delete the damaged object file; the next run that needs it will recompute it.' },
   KILN4017: { severity: 'error', message: "cannot snapshot '{path}': {reason}", hint: 'Snapshots hold regular files and folders; replace links to folders and special files by regular files.' },
   KILN4018: { severity: 'error', message: 'run {run} cannot be deleted: {reason}', hint: '{fix}' },
+  KILN4019: { severity: 'error', message: 'no space left for the run store {path} while {doing} ({free} free on its disk)', hint: 'Free at least {needed} on that disk (`kiln gc` removes what no listed run needs), or point `store:` in kiln.yaml at a disk with room. Nothing half-written was kept.' },
+  KILN4020: { severity: 'error', message: 'run {run} could not be recorded as {status} in {path}: {reason}', hint: 'The run store cannot be written (see the error above for why the run stopped); the run stays RUNNING there until a later kiln command finds its process gone and marks it KILLED.' },
 } satisfies Record<string, CodeDefinition>;
