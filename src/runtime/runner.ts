@@ -136,6 +136,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   }
   if (problems.length) throw new KilnError(problems);
 
+  const shownPath = (name: string) => ir.datasets[name]?.path ?? name;
+
   // A save or restore killed half-way leaves a temporary beside its dataset; those of dead processes go now, even for
   // a dataset this run only restores or reads (a save sweeps its own, but a skipped node never saves).
   for (const name of new Set(nodes.flatMap((n) => n.outputs.map((o) => o.dataset)))) {
@@ -245,7 +247,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
             if (persisted(o.dataset)) {
               const current = await tracker.snapshotFiles(dataset(o.dataset), false);
               if (current?.hash !== snap.hash) {
-                await tracker.restoreFiles(dataset(o.dataset), snap).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, ir.datasets[o.dataset]?.path ?? o.dataset, 'restoring'));
+                await tracker.restoreFiles(dataset(o.dataset), snap).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, shownPath(o.dataset), path.resolve(opts.datasetEnv.root, shownPath(o.dataset)), 'restoring'));
                 // A missing file is simply put back; a different one was most likely edited by hand, and that edit is now gone.
                 if (current) {
                   (execution.restored ??= []).push(o.dataset);
@@ -292,7 +294,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         if (value === undefined) throw new KilnError(diag('KILN3004', { node: n.name, dataset: o.dataset }, o.location));
         if (hooks.length) await call('beforeDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value });
         const s0 = hooks.length ? performance.now() : 0;
-        await dataset(o.dataset).save(value).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, ir.datasets[o.dataset]?.path ?? o.dataset, 'saving'));
+        await dataset(o.dataset).save(value).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, shownPath(o.dataset), path.resolve(opts.datasetEnv.root, shownPath(o.dataset)), 'saving'));
         if (hooks.length) await call('afterDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value, durationMs: performance.now() - s0 });
         if (tracker) {
           const snap = persisted(o.dataset) ? await tracker.snapshotFiles(dataset(o.dataset), true) : await tracker.snapshotValue(value, true);

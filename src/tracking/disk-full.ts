@@ -51,8 +51,11 @@ export function rethrowStoreFull(e: unknown, store: string, doing: string, neede
   throw e;
 }
 
-/** Rethrows a full-disk error of a dataset write (a save, or a restore from the cache) as KILN3112; anything else as it is. */
-export function rethrowDatasetFull(e: unknown, dataset: string, where: string, doing: string): never {
-  if (isDiskFull(e)) throw new KilnError(diag('KILN3112', { dataset, path: where, doing, ...spaceArgs(where, null) }));
+/**
+ * Rethrows a full-disk error of a dataset write (a save, or a restore from the cache) as KILN3112; anything else as it
+ * is. `shown` is the path as the catalog writes it, `absolute` where it is (to measure the free space there).
+ */
+export function rethrowDatasetFull(e: unknown, dataset: string, shown: string, absolute: string, doing: string): never {
+  if (isDiskFull(e)) throw new KilnError(diag('KILN3112', { dataset, path: shown, doing, ...spaceArgs(absolute, null) }));
   throw e;
 }
