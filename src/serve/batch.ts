@@ -286,6 +286,7 @@ function reasonOf(e: unknown): string {
   if (err?.code === 'ENOENT') return 'no such file or folder';
   if (err?.code === 'EACCES' || err?.code === 'EPERM') return 'permission denied';
   if (err?.code === 'EISDIR') return 'it is a folder';
+  if (err?.code === 'ENOSPC' || err?.code === 'EDQUOT') return 'no space left on its disk';
   return err?.code ?? (err instanceof Error ? err.message : String(e));
 }
 

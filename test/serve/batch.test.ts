@@ -1,5 +1,6 @@
 // Batch prediction over JSON Lines: alignment, streaming in batches, progress, and failures that name the line and
 // leave no partial output behind.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -144,6 +145,23 @@ describe('predictFile', () => {
       message: `cannot write the predictions to ${nowhere}: no such file or folder`,
     });
     expect((await diagnosticOf(predictFile(textLengthPredictor(), input, dir))).message).toBe(`cannot write the predictions to ${dir}: it is a folder`);
+  });
+
+  it('KILN6106: an output on a full disk says so, and leaves no partial file (needs a tmpfs: skipped where mount is refused)', async (ctx) => {
+    const full = path.join(dir, 'full');
+    fs.mkdirSync(full);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]).status !== 0) return ctx.skip();
+    try {
+      const input = write('in.jsonl', lines(Array.from({ length: 20_000 }, (_, i) => String(i))));
+      const output = path.join(full, 'out.jsonl');
+      expect(await diagnosticOf(predictFile(textLengthPredictor(), input, output, { batchSize: 1000 }))).toMatchObject({
+        code: 'KILN6106',
+        message: `cannot write the predictions to ${output}: no space left on its disk`,
+      });
+      expect(fs.readdirSync(full)).toEqual([]);
+    } finally {
+      spawnSync('umount', ['-l', full]);
+    }
   });
 
   it('KILN6107: a batch size that is not a positive integer', async () => {
