@@ -41,7 +41,8 @@ function gcText(r: GcResult): string {
 async function gcAction(io: Io, flags: GcFlags): Promise<number> {
   const { openTracking, storeExists } = await import('../tracking/index.ts');
   const { collectGarbage } = await import('../tracking/gc.ts');
-  const dir = storeDirOf(path.resolve(io.cwd, flags.project));
+  const root = path.resolve(io.cwd, flags.project);
+  const dir = storeDirOf(root);
   try {
     if (!storeExists(dir)) {
       const empty: GcResult = { dryRun: Boolean(flags.dryRun), runsDeleted: [], objects: { count: 0, bytes: 0 }, artifacts: { count: 0, bytes: 0 }, temporary: { count: 0, bytes: 0 }, bytes: 0, keptAsRecent: 0 };
@@ -50,7 +51,7 @@ async function gcAction(io: Io, flags: GcFlags): Promise<number> {
     }
     const tracking = openTracking(dir);
     try {
-      const result = await collectGarbage(tracking, dir, { ...(flags.keepLast !== undefined ? { keepLast: flags.keepLast } : {}), dryRun: Boolean(flags.dryRun) });
+      const result = await collectGarbage(tracking, dir, { ...(flags.keepLast !== undefined ? { keepLast: flags.keepLast } : {}), dryRun: Boolean(flags.dryRun), projectRoot: root });
       io.out(flags.json ? JSON.stringify(result, null, 2) + '\n' : gcText(result));
       return EXIT_OK;
     } finally {

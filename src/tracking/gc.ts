@@ -23,6 +23,8 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Now, for the grace cutoff (tests move it). */
   now?: number;
+  /** The project root, which registered versions' artifact paths are relative to; the store's parent by default. */
+  projectRoot?: string;
 }
 
 export interface GcPart {
@@ -84,7 +86,7 @@ export async function collectGarbage(tracking: Tracking, storeDir: string, opts:
   }
 
   // Artifacts: <store>/artifacts/<model>/<run id>, and `.<run id>.building-…` folders of builds that died.
-  const registered = registeredArtifactDirs(tracking, path.dirname(storeDir));
+  const registered = registeredArtifactDirs(tracking, opts.projectRoot ?? path.dirname(storeDir));
   const artifactsDir = path.join(storeDir, 'artifacts');
   for (const model of await names(artifactsDir)) {
     const modelDir = path.join(artifactsDir, model);
