@@ -12,6 +12,7 @@ export const commands: CommandEntry[] = [
   { name: 'compile', load: async () => (await import('./compile.ts')).compileCommand },
   { name: 'run', load: async () => (await import('./run.ts')).runCommand },
   { name: 'runs', load: async () => (await import('./runs.ts')).runsCommand },
+  { name: 'gc', load: async () => (await import('./gc.ts')).gcCommand },
   { name: 'package', load: async () => (await import('./package.ts')).packageCommand },
   { name: 'predict', load: async () => (await import('./predict.ts')).predictCommand },
   { name: 'serve', load: async () => (await import('./serve.ts')).serveCommand },

@@ -7,6 +7,7 @@ import { KilnError } from '../diagnostics/diagnostic.ts';
 import type { BuildOptions, BuiltArtifact } from '../artifact/build.ts';
 import type { ProjectIR } from '../ir/types.ts';
 import type { Tracking } from '../tracking/index.ts';
+import { rethrowStoreFull } from '../tracking/disk-full.ts';
 
 export function describeArtifact(io: Io, root: string, a: BuiltArtifact): string {
   const rel = path.relative(io.cwd, a.dir) || '.';
@@ -34,8 +35,9 @@ export const packageCommand: CommandModule = {
             const { openTracking } = await import('../tracking/index.ts');
             const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir));
             try {
+              const storeDir = path.join(root, analyzed.ir.settings.storeDir);
               // Asked for explicitly: check parity in a fresh process, never inherit an earlier verdict.
-              const built = await packageRun(analyzed.ir, tracking, runId, { recheck: true });
+              const built = await packageRun(analyzed.ir, tracking, runId, { recheck: true }).catch((e: unknown) => rethrowStoreFull(e, storeDir, `building the artifact of run ${runId}`));
               io.err(describeArtifact(io, root, built));
               return EXIT_OK;
             } finally {

@@ -11,6 +11,9 @@ import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
 import { isKilnError } from '../diagnostics/diagnostic.ts';
 import type { RunInvocation } from '../tracking/store.ts';
+import { isDiskFull, rethrowStoreFull } from '../tracking/disk-full.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { RunJsonSummary } from './run-json.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
@@ -31,7 +34,11 @@ export interface RunFlags {
   cache: boolean;
   track: boolean;
   package: boolean;
+  json?: boolean;
 }
+
+/** Prints diagnostics for people (stderr) and, with --json, keeps them for the summary too. */
+type Say = (diagnostics: readonly Diagnostic[], opts?: { sources?: ReadonlyMap<string, string> }) => number;
 
 export function addFilterOptions(cmd: Command): Command {
   return cmd
@@ -46,6 +53,17 @@ export function addFilterOptions(cmd: Command): Command {
 
 export async function runCommandAction(io: Io, pipelineName: string | undefined, flags: RunFlags, argv: string[]): Promise<number> {
   const root = path.resolve(io.cwd, flags.project);
+  const summary = flags.json ? new RunJsonSummary(io) : null;
+  const code = await runAndReport(io, root, pipelineName, flags, argv, summary);
+  summary?.print(code);
+  return code;
+}
+
+async function runAndReport(io: Io, root: string, pipelineName: string | undefined, flags: RunFlags, argv: string[], summary: RunJsonSummary | null): Promise<number> {
+  const say: Say = (diagnostics, opts = {}) => {
+    summary?.diagnostics(diagnostics, root);
+    return report(io, diagnostics, { ...opts, root });
+  };
   const controller = new AbortController();
   // The first SIGINT or SIGTERM stops the run after the running nodes (which see it on their context's signal) and
   // records it as KILLED; a second one gets Node's default and ends the process at once.
@@ -70,16 +88,18 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
   const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [storeDirOf(root)], cacheFile: path.join(storeDirOf(root), 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
     const prepared = await prepareRun(req);
-    if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
+    if (summary) summary.data.pipeline = prepared.pipeline.name;
+    if (prepared.warnings.length) say(prepared.warnings, { sources: prepared.sources });
     const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
-    const tracked = flags.track ? await startTracking(prepared, req, io, stamping, invocationOf(prepared, req, flags)) : null;
+    const tracked = flags.track ? await startTracking(prepared, req, say, stamping, invocationOf(prepared, req, flags)) : null;
+    if (summary && tracked) summary.data.run_id = tracked.recorder.runId;
     try {
-      return await runTracked(io, root, prepared, req, flags, backendRequest, tracked);
+      return await runTracked(io, root, prepared, req, flags, backendRequest, tracked, say, summary);
     } finally {
       tracked?.close();
     }
   } catch (e) {
-    if (isKilnError(e)) return report(io, e.diagnostics, { root }) || EXIT_USER;
+    if (isKilnError(e)) return say(e.diagnostics) || EXIT_USER;
     return handleFailure(io, e);
   } finally {
     process.off('SIGINT', onSignal);
@@ -104,7 +124,7 @@ async function setUpBackend(io: Io, request: string, tracked: Tracked | null): P
   return sel.name;
 }
 
-async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, tracked: Tracked | null): Promise<number> {
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, tracked: Tracked | null, say: Say, summary: RunJsonSummary | null): Promise<number> {
   const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
   const metrics: Record<string, number> = {};
   let backend: string | null = null;
@@ -129,7 +149,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
       onFile: (node, name, content) => tracked?.recorder.file(node, name, content),
     });
   } catch (e) {
-    await tracked?.recorder.finish('FAILED', e instanceof Error ? e.message : String(e));
+    if (tracked) say(await tracked.recorder.end('FAILED', isKilnError(e) ? e.diagnostics[0]?.message : e instanceof Error ? e.message : String(e)));
     throw e;
   }
   if (tracked && backendRequest && backend === null) {
@@ -138,13 +158,28 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     const earlier = from ? await tracked.tracking.runs.getRun(from) : null;
     if (earlier?.backend) await tracked.recorder.setBackend(earlier.backend, earlier.versions.tfjs);
   }
-  await tracked?.recorder.finish(result.status, result.diagnostics[0]?.message);
-  await tracked?.tracker.flush();
-  if (result.status !== 'FINISHED') return report(io, result.diagnostics, { sources: prepared.sources, root }) || EXIT_USER;
+  const unrecorded = tracked ? await tracked.recorder.end(result.status, result.diagnostics[0]?.message) : [];
+  if (unrecorded.length) {
+    result.diagnostics.push(...unrecorded);
+    if (result.status === 'FINISHED') result.status = 'FAILED';
+  }
+  // The file-hash state only saves re-reading unchanged inputs next time: a full disk must not fail the run for it.
+  await tracked?.tracker.flush().catch((e: unknown) => {
+    if (!isDiskFull(e)) throw e;
+  });
+  if (summary) {
+    summary.data.status = result.status === 'RUNNING' ? 'FAILED' : result.status;
+    summary.nodes(prepared.nodes.map((n) => n.name), result.executions);
+  }
+  if (result.status !== 'FINISHED') return say(result.diagnostics, { sources: prepared.sources }) || EXIT_USER;
   const model = prepared.pipeline.model;
   if (model && tracked && flags.package) {
     if (model.nodes.every((n) => result.executions.some((x) => x.node === n))) {
-      io.err(describeArtifact(io, root, await packageRun(prepared.ir, tracked.tracking, tracked.recorder.runId)));
+      const built = await packageRun(prepared.ir, tracked.tracking, tracked.recorder.runId).catch((e: unknown) =>
+        rethrowStoreFull(e, path.join(root, prepared.ir.settings.storeDir), `building the artifact of model '${model.name}'`),
+      );
+      io.err(describeArtifact(io, root, built));
+      summary?.artifact(built, (await tracked.tracking.runs.getRun(tracked.recorder.runId)).tags[`digest.${model.name}`] ?? null);
     } else {
       io.err(`no artifact built: this run did not include the whole inference path of model '${model.name}' (${model.nodes.join(', ')})\n`);
     }
@@ -152,7 +187,8 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   // Metrics of the whole run, those replayed from skipped nodes included.
   // Metrics with a history (per-epoch training curves) stay in the run record; the summary shows the final ones.
   if (tracked) for (const [k, m] of Object.entries((await tracked.tracking.runs.getRun(tracked.recorder.runId)).metrics)) if (m.historyLength <= 1) metrics[k] = m.value;
-  if (Object.keys(metrics).length) io.out(formatMetrics(metrics));
+  if (summary) summary.data.metrics = metrics;
+  else if (Object.keys(metrics).length) io.out(formatMetrics(metrics));
   const ran = result.executions.length;
   const cached = result.executions.filter((x) => x.cacheHit).length;
   io.err(`${tracked ? `run ${tracked.recorder.runId}` : 'run (not tracked)'} finished: ${ran} node(s)${cached ? `, ${cached === ran ? 'all' : cached} skipped as unchanged` : ''}\n`);
@@ -170,7 +206,7 @@ function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): 
 
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
 
-async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, stamping: Promise<Stamp | null> | null, invocation: RunInvocation) {
+async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, stamping: Promise<Stamp | null> | null, invocation: RunInvocation) {
   const { openTracking, gitStamp } = await import('../tracking/index.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
@@ -179,7 +215,7 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, io: Io, sta
   try {
     const early = storeDir === storeDirOf(req.root) ? await stamping : null;
     const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
-    if (diagnostics.length) report(io, diagnostics, { root: req.root });
+    if (diagnostics.length) say(diagnostics);
     const recorder = await RunRecorder.start(tracking.runs, {
       pipeline: prepared.pipeline.name,
       command: req.command,
@@ -212,6 +248,7 @@ export const runCommand: CommandModule = {
       .option('--no-cache', 'run every node, even when nothing it depends on changed')
       .option('--no-track', 'do not record the run in the store')
       .option('--no-package', 'do not build the model artifact after the run')
+      .option('--json', 'print a summary of the run as JSON on stdout (run id, status, nodes, metrics, artifact, diagnostics); progress stays on stderr')
       .action(async (pipelineName: string | undefined, flags: RunFlags) => {
         setExit(runCommandAction(io, pipelineName, flags, process.argv.slice(2)));
       });

@@ -8,6 +8,7 @@ import { diag, KilnError } from '../diagnostics/index.ts';
 import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
 import { storeDirOf as projectStoreDir } from '../config/store-dir.ts';
+import { addRunsDeleteCommand } from './runs-delete.ts';
 
 interface Common {
   project?: string;
@@ -233,7 +234,7 @@ function withCommon(c: Command): Command {
 
 export const runsCommand: CommandModule = {
   register(program, io, setExit) {
-    const runs = program.command('runs').description('list, show, compare and search tracked runs, and get the files they logged');
+    const runs = program.command('runs').description('list, show, compare, search and delete tracked runs, and get the files they logged');
 
     withCommon(runs.command('list').description('list runs, newest first'))
       .option('--pipeline <name>', 'only runs of this pipeline')
@@ -301,5 +302,7 @@ export const runsCommand: CommandModule = {
           await listOutput(io, t, list, opts.json);
         }),
       );
+
+    addRunsDeleteCommand(runs, io, setExit);
   },
 };

@@ -16,6 +16,11 @@ function tempName(base: string, kind: 'tmp' | 'old'): string {
   return `.${base}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}.${kind}`;
 }
 
+/** A temporary path beside `target` that `removeStaleTemps` sweeps once this process is gone. */
+export function tempPathBeside(target: string, kind: 'tmp' | 'old'): string {
+  return path.join(path.dirname(target), tempName(path.basename(target), kind));
+}
+
 /** True for the names this module gives its temporary files and folders (partition listings skip them). */
 export function isAtomicTemp(name: string): boolean {
   return name.startsWith('.') && name.includes(TEMP_MARK) && (name.endsWith('.tmp') || name.endsWith('.old'));

@@ -107,7 +107,7 @@ export class ObjectStoreTracker implements ContentTracker {
       const hash = await this.hashFile(p);
       // An object already stored under that hash is not copied again.
       if (!store) return { hash, ref: null };
-      if (!(await this.objects.has(hash))) await this.objects.putFile(p);
+      if (!(await this.objects.reuse(hash))) await this.objects.putFile(p);
       return { hash, ref: hash };
     }
     if (store) {

@@ -35,6 +35,8 @@ export interface NodeExecution {
   outputs: Record<string, string>;
   /** dataset → object-store reference of a snapshot, for outputs that can be restored later (cache). */
   snapshots: Record<string, string>;
+  /** For a cache hit, the persisted outputs whose files differed from what the node produced (a hand edit) and were put back. */
+  restored?: string[];
   error?: string;
 }
 

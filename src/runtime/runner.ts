@@ -16,6 +16,9 @@ import { userStack } from './failure.ts';
 import type { Hooks, NodeExecution, RunInfo, RunStatus } from './hooks.ts';
 import { silentReporter, type RunReporter } from './progress.ts';
 import { resumeHint } from './resume.ts';
+import { rethrowDatasetFull } from '../tracking/disk-full.ts';
+import { removeStaleTemps } from './atomic.ts';
+import path from 'node:path';
 import type { ContentTracker, Snapshot } from './tracker.ts';
 
 export interface RunOptions {
@@ -133,6 +136,15 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   }
   if (problems.length) throw new KilnError(problems);
 
+  const shownPath = (name: string) => ir.datasets[name]?.path ?? name;
+
+  // A save or restore killed half-way leaves a temporary beside its dataset; those of dead processes go now, even for
+  // a dataset this run only restores or reads (a save sweeps its own, but a skipped node never saves).
+  for (const name of new Set(nodes.flatMap((n) => n.outputs.map((o) => o.dataset)))) {
+    const entry = ir.datasets[name];
+    if (entry?.path && !entry.versioned) await removeStaleTemps(path.resolve(opts.datasetEnv.root, entry.path));
+  }
+
   // Kedro's release order: an in-memory dataset is dropped once its last reader in this run has finished.
   const loadCounts = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) if (!isParam(i.dataset)) loadCounts.set(i.dataset, (loadCounts.get(i.dataset) ?? 0) + 1);
@@ -234,7 +246,14 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
             const snap = hit.outputs[o.dataset];
             if (persisted(o.dataset)) {
               const current = await tracker.snapshotFiles(dataset(o.dataset), false);
-              if (current?.hash !== snap.hash) await tracker.restoreFiles(dataset(o.dataset), snap);
+              if (current?.hash !== snap.hash) {
+                await tracker.restoreFiles(dataset(o.dataset), snap).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, shownPath(o.dataset), path.resolve(opts.datasetEnv.root, shownPath(o.dataset)), 'restoring'));
+                // A missing file is simply put back; a different one was most likely edited by hand, and that edit is now gone.
+                if (current) {
+                  (execution.restored ??= []).push(o.dataset);
+                  reporter.nodeLog(n.name, `restored ${ir.datasets[o.dataset]?.path ?? o.dataset}: it differed from what node '${n.name}' produced (hand edits of a node's output are overwritten; change the node or its inputs)`);
+                }
+              }
             } else {
               pendingRestore.set(o.dataset, snap);
             }
@@ -275,7 +294,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         if (value === undefined) throw new KilnError(diag('KILN3004', { node: n.name, dataset: o.dataset }, o.location));
         if (hooks.length) await call('beforeDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value });
         const s0 = hooks.length ? performance.now() : 0;
-        await dataset(o.dataset).save(value);
+        await dataset(o.dataset).save(value).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, shownPath(o.dataset), path.resolve(opts.datasetEnv.root, shownPath(o.dataset)), 'saving'));
         if (hooks.length) await call('afterDatasetSaved', { run: opts.run, node: n.name, dataset: o.dataset, data: value, durationMs: performance.now() - s0 });
         if (tracker) {
           const snap = persisted(o.dataset) ? await tracker.snapshotFiles(dataset(o.dataset), true) : await tracker.snapshotValue(value, true);

@@ -31,9 +31,14 @@ export interface ScoringServerOptions {
   onError: (error: unknown, context: string) => void;
 }
 
+export type OnBadLine = 'fail' | 'skip';
+export const ON_BAD_LINE: readonly OnBadLine[] = ['fail', 'skip'];
+
 export interface PredictFileOptions {
   /** Records per predict call. Default 256. */
   batchSize: number;
+  /** What a bad input line does: fail the whole file (default), or skip it and go on. */
+  onError: OnBadLine;
 }
 
 export const defaultBatcherOptions: Readonly<BatcherOptions> = Object.freeze({ maxBatchSize: 64, maxWaitMs: 0, maxConcurrentBatches: 1 });
@@ -84,7 +89,10 @@ export function scoringServerOptions(given: ScoringServerOptionsInput = {}): Sco
 
 /** Fills and checks batch prediction options; a bad value is a KILN6107. */
 export function predictFileOptions(given: Partial<PredictFileOptions> = {}): PredictFileOptions {
-  return { batchSize: check('predict', 'batchSize', defined(given).batchSize ?? 256, 'positive integer') };
+  const g = defined(given);
+  const onError = g.onError ?? 'fail';
+  if (!ON_BAD_LINE.includes(onError)) throw new KilnError(diag('KILN6107', { what: 'predict', option: 'onError', expected: ON_BAD_LINE.map((v) => `'${v}'`).join(' or '), actual: JSON.stringify(onError) ?? String(onError) }));
+  return { batchSize: check('predict', 'batchSize', g.batchSize ?? 256, 'positive integer'), onError };
 }
 
 function defined<T extends object>(o: T): Partial<T> {

@@ -5,7 +5,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { diag, KilnError } from '../diagnostics/index.ts';
+import { rethrowStoreFull } from './disk-full.ts';
+import { processLiveness } from './liveness.ts';
+import { tempPathBeside } from '../runtime/atomic.ts';
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** First line of a tree object; what tells a tree from a file when restoring. */
@@ -31,6 +35,8 @@ export interface ObjectStore {
   /** `putFile` or `putTree`, by what `p` is. */
   putPath(p: string): Promise<{ hash: string; kind: ObjectKind }>;
   has(hash: string): Promise<boolean>;
+  /** `has`, and when the object is there, marks it as just used so that a `kiln gc` running meanwhile keeps it. */
+  reuse(hash: string): Promise<boolean>;
   /** `has`, and for a tree every file it lists too. */
   hasComplete(hash: string): Promise<boolean>;
   /** The bytes of an object, checked against its hash. */
@@ -126,56 +132,81 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.location, hash.slice(0, 2), hash.slice(2));
   }
 
-  private async tempFile(): Promise<string> {
-    await fsp.mkdir(this.tmpDir, { recursive: true });
+  /** Temporary files are named `<pid>-<random>`, so that those of a process that died can be told apart and swept. */
+  private tempFile(): string {
     return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  /** Moves a complete temporary file to its final name; an object already there has the same content by construction. */
-  private async commit(tmp: string, hash: string): Promise<void> {
-    const final = this.objectPath(hash);
-    if (fs.existsSync(final)) {
-      await fsp.rm(tmp, { force: true });
-      return;
+  /**
+   * Removes the temporary files of writers that died (killed, or the machine went down) mid-write: a partial object of
+   * a full disk would otherwise keep the disk full for ever. Only this host's dead processes' files; returns their count.
+   */
+  sweepDeadTemporaries(): number {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.tmpDir);
+    } catch {
+      return 0;
     }
-    await fsp.mkdir(path.dirname(final), { recursive: true });
-    await fsp.rename(tmp, final);
+    let swept = 0;
+    for (const name of names) {
+      const pid = /^(\d+)-[0-9a-f]{16}$/.exec(name)?.[1];
+      if (pid === undefined || processLiveness({ hostname: os.hostname(), pid: Number(pid), start: null }) !== 'gone') continue;
+      fs.rmSync(path.join(this.tmpDir, name), { force: true });
+      swept++;
+    }
+    return swept;
+  }
+
+  /**
+   * Writes an object through a temporary file that `fill` writes, then renames it to its hash's name. Whatever fails
+   * (a full disk above all, reported as KILN4019 with the size needed), the temporary file is removed.
+   */
+  private async write(fill: (fh: fsp.FileHandle) => Promise<string>, size: number | null): Promise<string> {
+    const tmp = this.tempFile();
+    try {
+      await fsp.mkdir(this.tmpDir, { recursive: true });
+      const fh = await fsp.open(tmp, 'wx');
+      let hash: string;
+      try {
+        hash = await fill(fh);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (await this.reuse(hash)) {
+        // An object already there has the same content by construction.
+        await fsp.rm(tmp, { force: true });
+        return hash;
+      }
+      await fsp.mkdir(path.dirname(this.objectPath(hash)), { recursive: true });
+      await fsp.rename(tmp, this.objectPath(hash));
+      return hash;
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      return rethrowStoreFull(e, this.location, 'storing an object', size);
+    }
   }
 
   async putBytes(data: Uint8Array | string): Promise<string> {
     const hash = sha256(data);
-    if (fs.existsSync(this.objectPath(hash))) return hash;
-    const tmp = await this.tempFile();
-    const fh = await fsp.open(tmp, 'wx');
-    try {
+    if (await this.reuse(hash)) return hash;
+    return this.write(async (fh) => {
       await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await this.commit(tmp, hash);
-    return hash;
+      return hash;
+    }, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
   }
 
   async putFile(file: string): Promise<string> {
-    const tmp = await this.tempFile();
-    const h = createHash('sha256');
-    const fh = await fsp.open(tmp, 'wx');
-    try {
+    const size = await fsp.stat(file).then((st) => st.size, () => null);
+    return this.write(async (fh) => {
+      const h = createHash('sha256');
       for await (const chunk of fs.createReadStream(file)) {
         h.update(chunk as Buffer);
         await fh.write(chunk as Buffer);
       }
-      await fh.sync();
-    } catch (e) {
-      await fh.close();
-      await fsp.rm(tmp, { force: true });
-      throw e;
-    }
-    await fh.close();
-    const hash = h.digest('hex');
-    await this.commit(tmp, hash);
-    return hash;
+      return h.digest('hex');
+    }, size);
   }
 
   async putTree(dir: string): Promise<string> {
@@ -193,6 +224,19 @@ export class LocalObjectStore implements ObjectStore {
 
   async has(hash: string): Promise<boolean> {
     return fs.existsSync(this.objectPath(hash));
+  }
+
+  async reuse(hash: string): Promise<boolean> {
+    // gc removes only objects older than its grace cutoff: a fresh modification time keeps this one.
+    const now = new Date();
+    try {
+      await fsp.utimes(this.objectPath(hash), now, now);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      // A read-only store (another user's): the object is there, it just cannot be marked.
+      return fs.existsSync(this.objectPath(hash));
+    }
   }
 
   async hasComplete(hash: string): Promise<boolean> {
@@ -246,7 +290,8 @@ export class LocalObjectStore implements ObjectStore {
     const tree = await this.readTree(hash);
     const target = path.resolve(dest);
     await fsp.mkdir(path.dirname(target), { recursive: true });
-    const staging = `${target}.kiln-${randomBytes(6).toString('hex')}`;
+    // Named like the runtime's atomic writes, so that a restore killed half-way is swept like a save killed half-way.
+    const staging = tempPathBeside(target, 'tmp');
     try {
       if (tree) {
         await fsp.mkdir(staging);
@@ -294,7 +339,7 @@ export class LocalObjectStore implements ObjectStore {
 async function replace(staging: string, target: string): Promise<void> {
   let aside: string | null = null;
   if (fs.existsSync(target)) {
-    aside = `${target}.kiln-old-${randomBytes(6).toString('hex')}`;
+    aside = tempPathBeside(target, 'old');
     await fsp.rename(target, aside);
   }
   try {

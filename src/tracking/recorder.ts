@@ -3,6 +3,7 @@
 // its execution too, so that a later run that skips the node replays them and still has the full record.
 import type { Hooks, NodeExecution, RunStatus } from '../runtime/hooks.ts';
 import type { GitStamp } from './git.ts';
+import { diag, isKilnError, type Diagnostic } from '../diagnostics/index.ts';
 import type { RunStore, DatasetOutput, RunInvocation } from './store.ts';
 
 /** Output name under which a node's logged metrics and files are kept with its execution. */
@@ -132,8 +133,37 @@ export class RunRecorder {
     await this.store.setBackend(this.runId, backend, tfjs);
   }
 
-  async finish(status: RunStatus, error?: string): Promise<void> {
-    await this.flush();
+  /**
+   * Records the end of the run. A pending write that failed (a full disk, say) does not keep the run RUNNING: a run that
+   * would have FINISHED is recorded FAILED with that cause, and the failure is returned for the caller to report.
+   */
+  async finish(status: RunStatus, error?: string): Promise<unknown> {
+    let pending: unknown;
+    await this.flush().catch((e: unknown) => (pending = e));
+    if (pending !== undefined && status === 'FINISHED') {
+      status = 'FAILED';
+      error = pending instanceof Error ? pending.message : String(pending);
+    }
     await this.store.finishRun(this.runId, { status: status === 'RUNNING' ? 'FAILED' : status, ...(error ? { error } : {}) });
+    return pending;
+  }
+
+  /**
+   * `finish`, for a command that reports: the diagnostics to show beside the run's own. What a write that failed
+   * meanwhile (a full disk) was, and KILN4020 when the store cannot record the end at all (the run then stays RUNNING
+   * until a later command reaps it as KILLED, so this is the only place the cause is told).
+   */
+  async end(status: RunStatus, error?: string): Promise<Diagnostic[]> {
+    let pending: unknown;
+    try {
+      pending = await this.finish(status, error);
+    } catch (e) {
+      const reason = isKilnError(e) ? e.diagnostics.map((d) => `${d.code}: ${d.message}`).join('; ') : e instanceof Error ? e.message : String(e);
+      return [diag('KILN4020', { run: this.runId, status: status === 'RUNNING' ? 'FAILED' : status, path: this.store.location, reason })];
+    }
+    if (pending === undefined) return [];
+    // The run was recorded FAILED with this cause; a failure that is not a user's problem is a bug and goes up as one.
+    if (isKilnError(pending)) return pending.diagnostics;
+    throw pending;
   }
 }

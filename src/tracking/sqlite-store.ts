@@ -41,6 +41,7 @@ export class SqliteRunStore implements RunStore {
     const store = new SqliteRunStore(database, opts.objects ?? new LocalObjectStore(path.join(storeDir, STORE_OBJECTS)));
     try {
       store.reapedOnOpen.push(...store.reap());
+      if (store.objects instanceof LocalObjectStore) store.objects.sweepDeadTemporaries();
     } catch (e) {
       database.close();
       throw e;

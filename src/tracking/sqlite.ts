@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { diag, KilnError, isKilnError } from '../diagnostics/index.ts';
 import { assertSupportedVersion, migrate } from './migrations.ts';
+import { isDiskFull, rethrowStoreFull } from './disk-full.ts';
 
 export interface SqliteOpenOptions {
   /** How long one attempt waits for another process's write lock (SQLite busy timeout). Default 5000 ms. */
@@ -54,6 +55,7 @@ export class SqliteDatabase {
     } catch (e) {
       db.close();
       if (isKilnError(e)) throw e;
+      if (isDiskFull(e)) rethrowStoreFull(e, file, 'opening the run database');
       const code = (e as { code?: unknown }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
         throw new KilnError(diag('KILN4009', { path: file, reason: (e as Error).message }));
@@ -78,10 +80,17 @@ export class SqliteDatabase {
     }
   }
 
-  /** `fn` inside BEGIN IMMEDIATE: the write lock is taken up front, so the transaction never fails half-way on a busy lock. */
+  /**
+   * `fn` inside BEGIN IMMEDIATE: the write lock is taken up front, so the transaction never fails half-way on a busy lock.
+   * A full disk rolls the transaction back and is KILN4019, not an internal error.
+   */
   write<T>(fn: () => T): T {
     const tx = this.db.transaction(fn);
-    return this.retry(() => tx.immediate());
+    try {
+      return this.retry(() => tx.immediate());
+    } catch (e) {
+      return rethrowStoreFull(e, this.file, 'writing the run database');
+    }
   }
 
   /** `fn` inside a read transaction: one consistent snapshot for queries made of several statements. */

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectStoreTracker } from '../../src/runtime/cache.ts';
 import { nodeContext } from '../../src/runtime/context.ts';
 import { RunRecorder } from '../../src/tracking/recorder.ts';
+import { silentReporter } from '../../src/runtime/progress.ts';
 import { openTracking, type Tracking } from '../../src/tracking/index.ts';
 import type { RunOptions } from '../../src/runtime/runner.ts';
 import { catalogEntry, node, pipeline, run, tempDir, type TestPipeline } from './graph.ts';
@@ -73,6 +74,27 @@ describe('skipping unchanged nodes', () => {
     fs.writeFileSync(path.join(root, 'data/x.json'), '4');
     expect(statuses(await trackedRun(chain(root, calls)))).toEqual({ double: 'done', inc: 'done' });
     expect(readJson(root, 'out')).toBe(9);
+  });
+
+  it('says so when a skipped node restores an output that was edited by hand, and not when the file was only missing', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'data/x.json'), '3');
+    await trackedRun(chain(root, []));
+    const logged: string[] = [];
+    const reporter = { ...silentReporter, nodeLog: (node: string, message: string) => logged.push(`${node}: ${message}`) };
+    fs.writeFileSync(path.join(root, 'data/out.json'), '100');
+    const edited = await trackedRun(chain(root, []), { reporter });
+    expect(statuses(edited)).toEqual({ double: 'cached', inc: 'cached' });
+    expect(readJson(root, 'out')).toBe(7);
+    expect(logged).toEqual([`inc: restored data/out.json: it differed from what node 'inc' produced (hand edits of a node's output are overwritten; change the node or its inputs)`]);
+    expect(edited.executions.find((x) => x.node === 'inc')?.restored).toEqual(['out']);
+
+    logged.length = 0;
+    fs.rmSync(path.join(root, 'data/out.json'));
+    const missing = await trackedRun(chain(root, []), { reporter });
+    expect(readJson(root, 'out')).toBe(7);
+    expect(logged).toEqual([]);
+    expect(missing.executions.find((x) => x.node === 'inc')?.restored).toBeUndefined();
   });
 
   it('a changed parameter re-runs the node that reads it and what depends on its output', async () => {

@@ -1,14 +1,17 @@
 // Batch prediction over JSON Lines: alignment, streaming in batches, progress, and failures that name the line and
 // leave no partial output behind.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isKilnError } from '../../src/diagnostics/index.ts';
-import { predictFile, type PredictFileProgress } from '../../src/serve/batch.ts';
+import { predictFile, REPORTED_BAD_LINES, type PredictFileProgress } from '../../src/serve/batch.ts';
 import { formatProgress } from '../../src/serve/progress.ts';
 import { textLengthPredictor } from './support.ts';
+import { defaultErrorsPath } from '../../src/cli/predict.ts';
+import { runCli } from '../helpers/cli.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -44,7 +47,7 @@ describe('predictFile', () => {
     const out = fs.readFileSync(output, 'utf8').split('\n');
     expect(out.pop()).toBe('');
     expect(out.map((l) => JSON.parse(l).length)).toEqual(texts.map((t) => t.length));
-    expect(result).toEqual({ records: 1000, bytes: fs.statSync(input).size });
+    expect(result).toEqual({ records: 1000, bytes: fs.statSync(input).size, skipped: 0 });
     expect(predictor.calls).toEqual([...Array(15).fill(64), 40]);
     expect(progress.length).toBe(16);
     expect(progress.map((p) => p.records)).toEqual([...Array.from({ length: 15 }, (_, i) => (i + 1) * 64), 1000]);
@@ -144,6 +147,23 @@ describe('predictFile', () => {
     expect((await diagnosticOf(predictFile(textLengthPredictor(), input, dir))).message).toBe(`cannot write the predictions to ${dir}: it is a folder`);
   });
 
+  it('KILN6106: an output on a full disk says so, and leaves no partial file (needs a tmpfs: skipped where mount is refused)', async (ctx) => {
+    const full = path.join(dir, 'full');
+    fs.mkdirSync(full);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]).status !== 0) return ctx.skip();
+    try {
+      const input = write('in.jsonl', lines(Array.from({ length: 20_000 }, (_, i) => String(i))));
+      const output = path.join(full, 'out.jsonl');
+      expect(await diagnosticOf(predictFile(textLengthPredictor(), input, output, { batchSize: 1000 }))).toMatchObject({
+        code: 'KILN6106',
+        message: `cannot write the predictions to ${output}: no space left on its disk`,
+      });
+      expect(fs.readdirSync(full)).toEqual([]);
+    } finally {
+      spawnSync('umount', ['-l', full]);
+    }
+  });
+
   it('KILN6107: a batch size that is not a positive integer', async () => {
     const input = write('in.jsonl', lines(['a']));
     expect(await diagnosticOf(predictFile(textLengthPredictor(), input, path.join(dir, 'o'), { batchSize: 0 }))).toMatchObject({
@@ -155,8 +175,87 @@ describe('predictFile', () => {
   it('an empty input gives an empty output', async () => {
     const input = write('in.jsonl', '');
     const output = path.join(dir, 'out.jsonl');
-    expect(await predictFile(textLengthPredictor(), input, output)).toEqual({ records: 0, bytes: 0 });
+    expect(await predictFile(textLengthPredictor(), input, output)).toEqual({ records: 0, bytes: 0, skipped: 0 });
     expect(fs.readFileSync(output, 'utf8')).toBe('');
+  });
+});
+
+describe('predictFile with bad lines', () => {
+  // Lines 3 (not JSON), 5 (empty, between records), 8 (wrong type), 11 (the model throws), among good ones.
+  const mixed = () =>
+    write('in.jsonl', ['{"text":"a"}', '{"text":"bb"}', '{"text":', '{"text":"dddd"}', '', '{"text":"f"}', '{"text":"gg"}', '{"text":7}', '{"text":"i"}', '{"text":"jj"}', '{"text":"boom"}', '{"text":"l"}'].join('\n') + '\n\n');
+
+  it("fail (the default) reports every bad line in line order, and leaves neither output nor temporary file", async () => {
+    const input = mixed();
+    const output = write('out.jsonl', 'previous predictions\n');
+    let error: unknown;
+    await predictFile(textLengthPredictor({ poison: 'boom' }), input, output, { batchSize: 4 }).catch((e: unknown) => (error = e));
+    expect(isKilnError(error)).toBe(true);
+    const [first, rest] = (error as { diagnostics: Array<{ code: string; message: string; detail?: string }> }).diagnostics;
+    expect(first).toMatchObject({ code: 'KILN6102', message: expect.stringMatching(new RegExp(`^line 3 of ${input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON`)) });
+    // Line 11 is not listed: once the file fails nothing more is predicted, the rest is only checked against the schema.
+    expect(rest).toMatchObject({ code: 'KILN6130', message: `2 more bad line(s) in ${input}` });
+    expect(rest.detail).toBe('KILN6103: line 5 is empty\nKILN6101: line 8 does not match the model input schema: /text: must be string');
+    expect(fs.readFileSync(output, 'utf8')).toBe('previous predictions\n');
+    expect(fs.readdirSync(dir).sort()).toEqual(['in.jsonl', 'out.jsonl']);
+  });
+
+  it(`fail lists at most ${REPORTED_BAD_LINES} bad lines and counts the others`, async () => {
+    const input = write('in.jsonl', Array.from({ length: 100 }, (_, i) => (i % 2 ? '{"text":1}' : '{"text":"ok"}')).join('\n') + '\n');
+    let error: unknown;
+    await predictFile(textLengthPredictor(), input, path.join(dir, 'out.jsonl'), { batchSize: 8 }).catch((e: unknown) => (error = e));
+    const [first, rest] = (error as { diagnostics: Array<{ code: string; message: string; detail?: string }> }).diagnostics;
+    expect(first.message).toMatch(/^line 2 of /);
+    expect(rest.message).toBe(`49 more bad line(s) in ${input}`);
+    const detail = rest.detail!.split('\n');
+    expect(detail).toHaveLength(REPORTED_BAD_LINES);
+    expect(detail.at(-2)).toMatch(/^KILN6101: line 40 does not match/);
+    expect(detail.at(-1)).toBe('... and 30 more');
+  });
+
+  it('skip predicts every good line, writes null for each bad one (alignment holds) and lists them in the errors file', async () => {
+    const input = mixed();
+    const output = path.join(dir, 'out.jsonl');
+    const errorsPath = path.join(dir, 'out.errors.jsonl');
+    const predictor = textLengthPredictor({ poison: 'boom' });
+    const result = await predictFile(predictor, input, output, { batchSize: 4, onError: 'skip', errorsPath });
+    expect(result).toEqual({ records: 8, bytes: fs.statSync(input).size, skipped: 4 });
+    expect(fs.readFileSync(output, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l)?.length ?? null)).toEqual([1, 2, null, 4, null, 1, 2, null, 1, 2, null, 1]);
+    const errors = fs.readFileSync(errorsPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(errors.map((e) => [e.line, e.code])).toEqual([[3, 'KILN6102'], [5, 'KILN6103'], [8, 'KILN6101'], [11, 'KILN6104']]);
+    expect(errors[3].message).toBe(`the model failed on line 11 of ${input}: cannot featurize 'boom'`);
+    expect(errors[3].hint).toMatch(/passed the input schema/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['in.jsonl', 'out.errors.jsonl', 'out.jsonl']);
+  });
+
+  it('skip with no bad line writes an empty errors file (an older one is not left to mislead)', async () => {
+    const input = write('in.jsonl', lines(['a', 'b']));
+    const errorsPath = write('e.jsonl', '{"line":1}\n');
+    expect(await predictFile(textLengthPredictor(), input, path.join(dir, 'out.jsonl'), { onError: 'skip', errorsPath })).toMatchObject({ records: 2, skipped: 0 });
+    expect(fs.readFileSync(errorsPath, 'utf8')).toBe('');
+  });
+
+  it("KILN6107: an onError that is neither 'fail' nor 'skip'", async () => {
+    const input = write('in.jsonl', lines(['a']));
+    expect(await diagnosticOf(predictFile(textLengthPredictor(), input, path.join(dir, 'o'), { onError: 'ignore' as 'skip' }))).toMatchObject({
+      code: 'KILN6107',
+      message: "predict option 'onError' must be 'fail' or 'skip', but is \"ignore\"",
+    });
+  });
+});
+
+describe('kiln predict --on-error', () => {
+  it('refuses a mode other than fail or skip before loading the artifact (exit 1, KILN6107)', () => {
+    const input = write('in.jsonl', lines(['a']));
+    const r = runCli(['predict', path.join(dir, 'no-artifact'), '--input', input, '--on-error', 'ignore'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error KILN6107: predict option 'onError' must be 'fail' or 'skip', but is "ignore"`);
+  });
+
+  it('puts the errors file beside the output, or beside the input when predictions go to stdout', () => {
+    expect(defaultErrorsPath('out/preds.jsonl', 'in.jsonl')).toBe(path.join('out', 'preds.errors.jsonl'));
+    expect(defaultErrorsPath(undefined, 'data/in.jsonl')).toBe(path.join('data', 'in.errors.jsonl'));
+    expect(defaultErrorsPath('preds.txt', 'in.jsonl')).toBe('preds.txt.errors.jsonl');
   });
 });
 

@@ -15,4 +15,5 @@ export const runtimeCodes = {
   KILN3109: { severity: 'error', message: "{type} dataset '{dataset}' cannot be versioned", hint: 'Remove `versioned: true`; only datasets stored at a path keep versions.' },
   KILN3110: { severity: 'error', message: "partition id '{id}' of dataset '{dataset}' is not a safe relative file name", hint: "Partition ids become file paths under the dataset folder: parts separated by '/', none of them empty or starting with a dot (so no '.' or '..'), and no '\\' or control characters." },
   KILN3111: { severity: 'error', message: "path '{path}' of dataset '{dataset}' is a {actual}, but {what}", hint: 'Was `versioned:` or `type:` of this entry changed since it was last saved? Move the old data away, or change the entry back.' },
+  KILN3112: { severity: 'error', message: "no space left on the disk of '{path}' while {doing} dataset '{dataset}' ({free} free)", hint: 'Free at least {needed} on that disk, or move the dataset (its path in the catalog); what was at {path} before is untouched (saves are atomic).' },
 } satisfies Record<string, CodeDefinition>;

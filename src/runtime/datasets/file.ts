@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DatasetIR } from '../../ir/types.ts';
 import { diag, KilnError } from '../../diagnostics/index.ts';
 import { isAtomicTemp, removeStaleTemps } from '../atomic.ts';
+import { rethrowDatasetFull } from '../../tracking/disk-full.ts';
 import { DatasetLocation } from './location.ts';
 import type { Dataset, DatasetDescription, DatasetEnv } from './types.ts';
 
@@ -74,7 +75,7 @@ export abstract class FileDataset<T> implements Dataset<T> {
     await this.location.checkShape();
     const target = this.location.savePath();
     if (!this.location.folder) await removeStaleTemps(target);
-    await write(target);
+    await write(target).catch((e: unknown) => rethrowDatasetFull(e, this.entry.name, this.entry.path ?? target, target, 'saving'));
     this.location.markSaved();
   }
 

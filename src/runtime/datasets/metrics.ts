@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { DatasetIR } from '../../ir/types.ts';
 import { diag, KilnError } from '../../diagnostics/index.ts';
 import { removeStaleTemps, writeFileAtomic } from '../atomic.ts';
+import { rethrowDatasetFull } from '../../tracking/disk-full.ts';
 import { DatasetLocation } from './location.ts';
 import { kindOfValue } from './file.ts';
 import { checkOptions, stringOption } from './options.ts';
@@ -51,7 +52,7 @@ export class MetricsDataset implements Dataset<Metrics> {
       const target = this.location.savePath();
       await removeStaleTemps(target);
       const json = Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, toJsonValue(v)]));
-      await writeFileAtomic(target, JSON.stringify(json, null, 2) + '\n');
+      await writeFileAtomic(target, JSON.stringify(json, null, 2) + '\n').catch((e: unknown) => rethrowDatasetFull(e, this.entry.name, this.entry.path ?? target, target, 'saving'));
       this.location.markSaved();
     }
     // Recorded after the file is written, so that a failed write records nothing.
