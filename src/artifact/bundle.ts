@@ -19,7 +19,7 @@ export async function bundleInference(projectRoot: string, modelModule: string):
     },
     // Paths esbuild writes into the bundle (its `// file` comments) relative to the project, not to the working
     // directory: the same run gives the same code from anywhere, and the parity replay names user files by them.
-    absWorkingDir: projectRoot,
+    absWorkingDir: path.resolve(projectRoot),
     bundle: true,
     write: false,
     format: 'esm',

@@ -108,7 +108,8 @@ async function escapesOf(projectRoot: string, node: NodeIR): Promise<Escape[]> {
 }
 
 /** KILN6012/KILN6013 for every escape of every inference node that the node does not declare as allowed. */
-export async function checkHermetic(projectRoot: string, model: string, nodes: NodeIR[]): Promise<Diagnostic[]> {
+export async function checkHermetic(root: string, model: string, nodes: NodeIR[]): Promise<Diagnostic[]> {
+  const projectRoot = path.resolve(root);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const node of nodes) {
