@@ -40,7 +40,7 @@ const ENV_MARKER = '__kiln_process_env__';
 const markGuarded: Plugin = {
   name: 'kiln-mark-guarded',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(fs|child_process|net|https?|http2|dgram|dns|tls|worker_threads|cluster|vm)(\/.*)?$/ }, (args) => (guarded(args.path) ? { path: `${MODULE_MARKER}${args.path}`, external: true, sideEffects: false } : undefined));
+    b.onResolve({ filter: new RegExp(`^(node:)?(${GUARDED_MODULES.join('|')})(/.*)?$`) }, (args) => (guarded(args.path) ? { path: `${MODULE_MARKER}${args.path}`, external: true, sideEffects: false } : undefined));
   },
 };
 
