@@ -48,6 +48,7 @@ function chain(n: number, root: string): { ir: ProjectIR; module: CompiledPipeli
       tags: [],
       namespace: null,
       declaredIn: 'pipelines/bench/pipeline.yaml',
+      inferenceAllow: [],
     });
     // What generated code does: pick the inputs out of the record, call the function, name its result.
     compiled[name] = input

@@ -20,6 +20,7 @@ import { kilnVersion } from '../version.ts';
 import { canonicalJson } from '../runtime/runner.ts';
 import { modelFile } from '../codegen/paths.ts';
 import { bundleInference } from './bundle.ts';
+import { assertHermetic } from './hermetic.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
@@ -117,6 +118,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     if (!ex) fail(id, `it did not run node '${name}' of the inference path`, `Package a run of the whole pipeline (\`kiln run ${pipeline.name}\`).`);
     return { name, ex };
   });
+  await assertHermetic(ir.settings.root, model.name, model.nodes.map((name) => pipeline.nodes.find((n) => n.name === name)!));
   const producerExec = (dataset: string) => {
     const producer = pipeline.nodes.find((n) => n.outputs.some((o) => o.dataset === dataset));
     const ex = producer ? execOf(producer.name) : undefined;

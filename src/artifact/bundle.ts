@@ -17,6 +17,9 @@ export async function bundleInference(projectRoot: string, modelModule: string):
       sourcefile: 'artifact-entry.js',
       loader: 'js',
     },
+    // Paths esbuild writes into the bundle (its `// file` comments) relative to the project, not to the working
+    // directory: the same run gives the same code from anywhere, and the parity replay names user files by them.
+    absWorkingDir: path.resolve(projectRoot),
     bundle: true,
     write: false,
     format: 'esm',

@@ -1,10 +1,13 @@
-// The parity check: a fresh process loads the finished artifact and must reproduce training's outputs exactly.
+// The parity check: fresh processes load the finished artifact and must reproduce training's outputs exactly, whatever
+// the batching (one batch, one at a time, a random partition), and away from the project (another working directory,
+// a reduced environment, a moved clock, Math.random refused).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
+import type { ParityVerdict } from './parity-worker.ts';
 
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'parity-worker.ts');
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
@@ -13,28 +16,46 @@ export interface ParityResult {
   records: number;
   backend: string | null;
   ms: number;
+  /** Records replayed alone (all, or a seeded sample), and the sizes of the random partition's batches. */
+  alone?: number;
+  partition?: number[];
 }
 
-export async function checkParity(dir: string, backend: string | null): Promise<ParityResult> {
-  const start = performance.now();
-  const child = spawn(process.execPath, ['--import', tsxLoader, worker, dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_PARITY: '1' } });
+type Mode = 'batches' | 'hermetic';
+
+async function replay(dir: string, mode: Mode): Promise<ParityVerdict> {
+  const child = spawn(process.execPath, ['--import', tsxLoader, worker, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_PARITY: '1' } });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   const line = out.trim().split('\n').pop() ?? '';
-  let verdict: { ok: boolean; records?: number; backend?: string | null; mismatch?: { record: number; expected: string; got: string } | null; error?: Diagnostic[] | string };
   try {
-    verdict = JSON.parse(line) as typeof verdict;
+    return JSON.parse(line) as ParityVerdict;
   } catch {
-    throw new Error(`the parity check process exited with code ${code} without a verdict: ${err.slice(-2000)}`);
+    throw new Error(`the parity check process (${mode}) exited with code ${code} without a verdict: ${err.slice(-2000)}`);
   }
-  if (verdict.ok) return { records: verdict.records ?? 0, backend: verdict.backend ?? null, ms: performance.now() - start };
-  if (verdict.mismatch) {
-    const cut = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
-    throw new KilnError(diag('KILN6006', { record: verdict.mismatch.record, got: cut(verdict.mismatch.got), expected: cut(verdict.mismatch.expected), backend: backend ?? 'none' }));
+}
+
+const cut = (v: string | number) => (typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v);
+
+function failure(v: Exclude<ParityVerdict, { ok: true }>, backend: string | null): Error {
+  if ('code' in v) {
+    const args: Record<string, string | number> = { backend: backend ?? 'none' };
+    for (const [k, x] of Object.entries(v.args)) args[k] = k === 'got' || k === 'expected' || k === 'detail' ? cut(x) : x;
+    return new KilnError(diag(v.code, args));
   }
-  if (Array.isArray(verdict.error)) throw new KilnError(verdict.error);
-  throw new Error(`the parity check failed to load the artifact: ${verdict.error}`);
+  if (Array.isArray(v.error)) return new KilnError(v.error as Diagnostic[]);
+  return new Error(`the parity check failed to load the artifact: ${String(v.error)}`);
+}
+
+export async function checkParity(dir: string, backend: string | null): Promise<ParityResult> {
+  const start = performance.now();
+  // Two processes at once: the hermetic one must load the artifact with the clock already moved.
+  const [batches, hermetic] = await Promise.all([replay(dir, 'batches'), replay(dir, 'hermetic')]);
+  // Batching first: a difference there (or Math.random) is also behind any difference away from the project.
+  if (!batches.ok) throw failure(batches, backend);
+  if (!hermetic.ok) throw failure(hermetic, backend);
+  return { records: batches.records, backend: batches.backend, ms: performance.now() - start, alone: batches.alone, partition: batches.partition };
 }

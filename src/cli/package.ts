@@ -9,9 +9,17 @@ import type { ProjectIR } from '../ir/types.ts';
 import type { Tracking } from '../tracking/index.ts';
 import { rethrowStoreFull } from '../tracking/disk-full.ts';
 
+/** How the parity records were replayed, for the summary line. */
+function replayed(a: BuiltArtifact): string {
+  const { records, alone, partition } = a.parity;
+  const aloneText = alone === undefined ? '' : alone === records ? `, ${alone} alone` : `, ${alone} of ${records} alone (a seeded sample)`;
+  const mixed = partition === undefined ? '' : `, ${partition.length} batches of mixed sizes`;
+  return `one batch${aloneText}${mixed}, and again away from the project`;
+}
+
 export function describeArtifact(io: Io, root: string, a: BuiltArtifact): string {
   const rel = path.relative(io.cwd, a.dir) || '.';
-  const how = a.parity.verifiedBy === a.manifest.run_id ? `checked in a fresh process, ${(a.parity.ms / 1000).toFixed(1)}s` : `same code, fitted state and records as the artifact of run ${a.parity.verifiedBy}, which was checked in a fresh process`;
+  const how = a.parity.verifiedBy === a.manifest.run_id ? `checked in fresh processes: ${replayed(a)}; ${(a.parity.ms / 1000).toFixed(1)}s` : `same code, fitted state and records as the artifact of run ${a.parity.verifiedBy}, which was checked in a fresh process`;
   return `artifact ${a.manifest.model} from run ${a.manifest.run_id}: ${rel.startsWith('..') ? a.dir : rel}\n  parity: ${a.parity.records} record(s) identical to training on ${a.parity.backend ?? 'no TensorFlow.js backend'} (${how})\n`;
 }
 

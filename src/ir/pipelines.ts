@@ -50,6 +50,7 @@ function declaredNode(decl: PipelineDecl, index: number, raw: RawNode): NodeIR {
     namespace: raw.namespace ?? null,
     declaredIn: f.file,
     location: raw.name !== undefined ? locate(f, `${ptr}/name`) : locate(f, ptr),
+    inferenceAllow: [...new Set(raw.inference?.allow ?? [])].sort(),
   };
 }
 

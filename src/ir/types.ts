@@ -58,6 +58,8 @@ export interface NodeIR {
   /** The pipeline declaration file this node was declared in (after reuse, the reused pipeline's file). */
   declaredIn: string;
   location?: SourceLocation;
+  /** Declared exemptions (`inference: { allow }`) from the hermetic inference rule: modules, or `process.env`. */
+  inferenceAllow: string[];
 }
 
 export interface ModelGateIR {

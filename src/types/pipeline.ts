@@ -90,6 +90,30 @@ export interface NodeDeclaration {
    * What the node does, for people.
    */
   description?: string;
+  inference?: InferenceAccess;
+}
+/**
+ * What this node may reach beyond its inputs and fitted state when it runs on the inference path of a model. By default the artifact's bundle refuses node code on the inference path that imports file, process, network or VM modules or reads process.env, because predictions must depend only on the input records and the fitted state.
+ */
+export interface InferenceAccess {
+  /**
+   * Exemptions, each a reviewed decision: a Node.js module the node's inference code may import (fs also covers fs/promises; https and http2 are exemptions of their own), or process.env. Parity still replays the artifact in a fresh working directory, with another environment and a moved clock.
+   */
+  allow?: (
+    | 'fs'
+    | 'child_process'
+    | 'net'
+    | 'http'
+    | 'https'
+    | 'http2'
+    | 'dgram'
+    | 'dns'
+    | 'tls'
+    | 'worker_threads'
+    | 'cluster'
+    | 'vm'
+    | 'process.env'
+  )[];
 }
 /**
  * Makes the part of this pipeline between `input` and `output` the inference path of a model: the artifact runs exactly that code with the fitted state of the training run.

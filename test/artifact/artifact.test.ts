@@ -181,9 +181,10 @@ describe('artifact anchoring and failure modes', () => {
 
 describe('packaging failures', () => {
   it('fails the build with KILN6006 naming the first differing record when node code is not deterministic', async () => {
+    // The time the process started: never the same in training and in the parity check's fresh process.
     const dir = await copyFixture('scorer');
     const nodes = path.join(dir, 'pipelines', 'score', 'nodes.ts');
-    await fs.writeFile(nodes, (await fs.readFile(nodes, 'utf8')).replace('const z = (r.x - args.stats.mean) / args.stats.std;', 'const z = (r.x - args.stats.mean) / args.stats.std + Math.random() * 1e-9;'));
+    await fs.writeFile(nodes, (await fs.readFile(nodes, 'utf8')).replace('const z = (r.x - args.stats.mean) / args.stats.std;', 'const z = (r.x - args.stats.mean) / args.stats.std + ((globalThis as unknown as { performance: { timeOrigin: number } }).performance.timeOrigin % 1000) * 1e-9;'));
     const r = await kiln(['run'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/KILN6006: parity check failed: record 1 gives \{"positive":(true|false),"z":[-\d.e]+\} from the artifact, but training computed/);

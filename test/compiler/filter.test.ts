@@ -26,6 +26,7 @@ function node(name: string, inputs: string | string[] | null, outputs: string | 
     tags: [...(opts.tags ?? [])].sort(),
     namespace: opts.namespace ?? null,
     declaredIn: 'pipelines/p/pipeline.yaml',
+    inferenceAllow: [],
   };
 }
 

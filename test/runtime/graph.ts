@@ -43,6 +43,7 @@ export function node(name: string, inputs: string[], outputs: string[], fn: Fn =
     tags: [],
     namespace: null,
     declaredIn: 'pipelines/test/pipeline.yaml',
+    inferenceAllow: [],
   };
   const compiled: CompiledNode = {
     inputs,
