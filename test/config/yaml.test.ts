@@ -49,11 +49,28 @@ describe('parseYamlFile', () => {
     expect(summary('a: 1\n'.repeat(10), { maxBytes: 50, maxNodes: 100 }).filter((d) => d.includes('KILN1003'))).toEqual([]);
   });
 
-  it('counts expanded nodes against the limit, aliases included', () => {
+  it('counts the nodes aliases stand for against the limit, not the plain nodes', () => {
     const text = 'base: &b [1, 2, 3, 4]\ncopies: [*b, *b, *b]\n';
-    // 1 map + 2 keys + (list of 4) + list of 3 aliases of it = 1 + 2 + 5 + 1 + 3 * 5 = 24
-    expect(summary(text, { maxBytes: 1000, maxNodes: 24 })).toEqual([]);
-    expect(summary(text, { maxBytes: 1000, maxNodes: 23 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 23 nodes']);
+    // 3 aliases of a list of 4 = 3 * 5 = 15 (the 12 plain nodes around them are not counted)
+    expect(summary(text, { maxBytes: 1000, maxNodes: 15 })).toEqual([]);
+    expect(summary(text, { maxBytes: 1000, maxNodes: 14 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 14 nodes']);
+    // Aliases inside an aliased node count once per expansion: 2 copies of (list + 3 aliases of 5) = 2 * 16 = 32, plus 15.
+    const nested = `${text}twice: &t [*b, *b, *b]\nagain: [*t, *t]\n`;
+    expect(summary(nested, { maxBytes: 1000, maxNodes: 62 })).toEqual([]);
+    expect(summary(nested, { maxBytes: 1000, maxNodes: 61 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 61 nodes']);
+  });
+
+  it('accepts a large pipeline file with no aliases, or with a few small ones, far over the limit in plain nodes', () => {
+    // 11,200 nodes of 10 YAML nodes each: was refused as an alias bomb although it has no alias.
+    const node = (i: number) => `  - {name: n${i}, run: ./nodes.ts#step, inputs: d${i}, outputs: d${i + 1}, tags: [t]}\n`;
+    const plain = `pipeline: big\nnodes:\n${Array.from({ length: 11_200 }, (_, i) => node(i)).join('')}`;
+    const result = parseYamlFile('pipelines/big/pipeline.yaml', plain);
+    expect(result.diagnostics).toEqual([]);
+    expect((result.file.value as { nodes: unknown[] }).nodes).toHaveLength(11_200);
+    // The same with one small alias per node, at a limit of 1,000 (1,000 nodes: 10,000 plain, 3,000 from aliases).
+    const withAlias = `tags: &tags [a, b]\nnodes:\n${Array.from({ length: 1000 }, (_, i) => node(i).replace('tags: [t]', 'tags: *tags')).join('')}`;
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 3000 })).toEqual([]);
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 2999 })).toEqual(['3:69-3:74 KILN1004 YAML aliases expand to more than 2999 nodes']);
   });
 
   it('refuses a 1 MB billion-laughs file with KILN1004 in under a second, without building the document', () => {
