@@ -61,16 +61,17 @@ describe('parseYamlFile', () => {
   });
 
   it('accepts a large pipeline file with no aliases, or with a few small ones, far over the limit in plain nodes', () => {
-    // 11,200 nodes of 10 YAML nodes each: was refused as an alias bomb although it has no alias.
+    // An 11,200-node pipeline (134,400 YAML nodes) was refused as an alias bomb although it has no alias; the same
+    // scaled down: 500 nodes of 12 YAML nodes each against a limit of 5,000.
     const node = (i: number) => `  - {name: n${i}, run: ./nodes.ts#step, inputs: d${i}, outputs: d${i + 1}, tags: [t]}\n`;
-    const plain = `pipeline: big\nnodes:\n${Array.from({ length: 11_200 }, (_, i) => node(i)).join('')}`;
-    const result = parseYamlFile('pipelines/big/pipeline.yaml', plain);
+    const nodes = Array.from({ length: 500 }, (_, i) => node(i)).join('');
+    const result = parseYamlFile('pipelines/big/pipeline.yaml', `pipeline: big\nnodes:\n${nodes}`, { maxBytes: 1_000_000, maxNodes: 5000 });
     expect(result.diagnostics).toEqual([]);
-    expect((result.file.value as { nodes: unknown[] }).nodes).toHaveLength(11_200);
-    // The same with one small alias per node, at a limit of 1,000 (1,000 nodes: 10,000 plain, 3,000 from aliases).
-    const withAlias = `tags: &tags [a, b]\nnodes:\n${Array.from({ length: 1000 }, (_, i) => node(i).replace('tags: [t]', 'tags: *tags')).join('')}`;
-    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 3000 })).toEqual([]);
-    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 2999 })).toEqual(['3:69-3:74 KILN1004 YAML aliases expand to more than 2999 nodes']);
+    expect((result.file.value as { nodes: unknown[] }).nodes).toHaveLength(500);
+    // With one small alias per node: 6,000 plain nodes, 1,500 from aliases.
+    const withAlias = `tags: &tags [a, b]\nnodes:\n${Array.from({ length: 500 }, (_, i) => node(i).replace('tags: [t]', 'tags: *tags')).join('')}`;
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 1500 })).toEqual([]);
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 1499 })).toEqual(['3:69-3:74 KILN1004 YAML aliases expand to more than 1499 nodes']);
   });
 
   it('refuses a 1 MB billion-laughs file with KILN1004 in under a second, without building the document', () => {
