@@ -189,7 +189,12 @@ export function expansionLowerBound(text: string, limit: number): { total: numbe
 }
 
 /** Counts the nodes of the document with aliases expanded, memoised per anchor, stopping as soon as the limit is passed. */
-export function expandedSize(doc: Document.Parsed, limit: number, root: unknown = doc.contents): number {
+export function expandedSize(doc: Document.Parsed, limit: number): number {
+  return expandedSizer(doc, limit)(doc.contents);
+}
+
+/** The expanded size of any node of the document, one memo shared by every call (a size past `limit` is not exact). */
+function expandedSizer(doc: Document.Parsed, limit: number): (node: unknown) => number {
   const memo = new Map<YamlNode, number>();
   const visiting = new Set<YamlNode>();
   const size = (node: unknown): number => {
@@ -220,7 +225,7 @@ export function expandedSize(doc: Document.Parsed, limit: number, root: unknown 
     memo.set(n, total);
     return total;
   };
-  return size(root);
+  return size;
 }
 
 /**
@@ -228,13 +233,14 @@ export function expandedSize(doc: Document.Parsed, limit: number, root: unknown 
  * (aliases inside that node expanded too), stopping as soon as the limit is passed. Plain nodes are not counted.
  */
 export function aliasExpansion(doc: Document.Parsed, limit: number): number {
+  const size = expandedSizer(doc, limit);
   let total = 0;
   const pending: unknown[] = [doc.contents];
   while (pending.length && total <= limit) {
     const node = pending.pop();
     if (isAlias(node)) {
       const target = resolveAlias(doc, node);
-      total += target ? expandedSize(doc, limit - total, target) : 1;
+      total += target ? size(target) : 1;
     } else if (isMap(node)) {
       for (const p of node.items) pending.push(p.key, p.value);
     } else if (isSeq(node)) {
