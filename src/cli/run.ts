@@ -202,7 +202,10 @@ export const runCommand: CommandModule = {
       .option('--no-track', 'do not record the run in the store')
       .option('--no-package', 'do not build the model artifact after the run')
       .action(async (pipelineName: string | undefined, flags: RunFlags) => {
-        setExit(runCommandAction(io, pipelineName, flags, process.argv.slice(2)));
+        // The arguments main() parsed (commander keeps them, untyped): process.argv is another command line when
+        // main() is called in-process, and the resume hint repeats this one.
+        const parsed = (program as unknown as { rawArgs?: string[] }).rawArgs;
+        setExit(runCommandAction(io, pipelineName, flags, (parsed?.length ? parsed : process.argv).slice(2)));
       });
   },
 };

@@ -339,7 +339,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   reporter.finish(rows);
 
   if (failure || interrupted) {
-    const hint = resumeHint(nodes, done, persisted);
+    const hint = resumeHint(nodes, done, persisted, opts.run.command);
     if (failure) {
       if (isKilnError(failure.cause)) {
         for (const d of failure.cause.diagnostics) diagnostics.push({ ...d, hint: `${d.hint ? `${d.hint}\n  ` : ''}${hint}` });
