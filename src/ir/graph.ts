@@ -80,7 +80,7 @@ export function topologicalOrder(nodes: readonly NodeIR[], graph = buildGraph(no
 }
 
 /** A binary min-heap of names, in the order Array.prototype.sort gives strings (UTF-16 code units). */
-class NameHeap {
+export class NameHeap {
   private readonly items: string[] = [];
 
   get size(): number {
