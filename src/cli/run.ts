@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CommandModule } from './main.ts';
 import { report, EXIT_OK, EXIT_USER, handleFailure, type Io } from './io.ts';
-import { executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
+import { backendInFingerprints, executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
 import { kilnVersion } from '../version.ts';
 import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
@@ -70,10 +70,12 @@ export async function runCommandAction(io: Io, pipelineName: string | undefined,
   try {
     const prepared = await prepareRun(req);
     if (prepared.warnings.length) report(io, prepared.warnings, { sources: prepared.sources, root });
-    const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
+    const requested = flags.backend ?? prepared.ir.settings.backend;
+    const backendRequest = usesTensorflow(prepared) ? requested : null;
+    const salt = backendInFingerprints(prepared) ? `backend:${requested}` : null;
     const tracked = flags.track ? await startTracking(prepared, req, io, stamping) : null;
     try {
-      return await runTracked(io, root, prepared, req, flags, backendRequest, tracked);
+      return await runTracked(io, root, prepared, req, flags, backendRequest, salt, tracked);
     } finally {
       tracked?.close();
     }
@@ -103,16 +105,16 @@ async function setUpBackend(io: Io, request: string, tracked: Tracked | null): P
   return sel.name;
 }
 
-async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, tracked: Tracked | null): Promise<number> {
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, salt: string | null, tracked: Tracked | null): Promise<number> {
   const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
   const metrics: Record<string, number> = {};
   let backend: string | null = null;
   let result;
   try {
     result = await executeRun(prepared, req, {
+      ...(salt ? { fingerprintSalt: salt } : {}),
       ...(backendRequest
         ? {
-            fingerprintSalt: `backend:${backendRequest}`,
             beforeExecution: async (run) => {
               backend = await setUpBackend(io, backendRequest, tracked);
               run.backend = backend;
