@@ -199,11 +199,12 @@ function changedLeaves(key: string, changes: readonly ValueChange[]): string[] {
 function planPipeline(name: string, a: PipelineIR | undefined, b: PipelineIR | undefined, base: ProjectIR, head: ProjectIR, facts: PlanFacts, paramChanges: readonly ValueChange[]): PipelinePlan {
   const aNodes = new Map((a?.nodes ?? []).map((n) => [n.name, n]));
   const bNodes = b?.nodes ?? [];
+  const bNames = new Set(bNodes.map((n) => n.name));
   const plan: PipelinePlan = {
     name,
     change: !a ? 'added' : !b ? 'removed' : 'unchanged',
     nodesAdded: bNodes.filter((n) => !aNodes.has(n.name)).map((n) => n.name).sort(),
-    nodesRemoved: [...aNodes.keys()].filter((n) => !bNodes.some((x) => x.name === n)).sort(),
+    nodesRemoved: [...aNodes.keys()].filter((n) => !bNames.has(n)).sort(),
     nodesChanged: [],
     reruns: [],
     nodeCount: bNodes.length,

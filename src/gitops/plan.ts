@@ -141,8 +141,9 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   for (const [pname, p] of Object.entries(headIr.pipelines)) {
     const old = baseIr.pipelines[pname];
     if (!old) continue;
+    const oldNodes = new Map(old.nodes.map((x) => [x.name, x]));
     for (const n of p.nodes) {
-      const o = old.nodes.find((x) => x.name === n.name);
+      const o = oldNodes.get(n.name);
       if (!o) continue;
       pairs.push(
         (async () => {
