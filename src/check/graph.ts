@@ -48,13 +48,15 @@ export function checkPipelineGraph(ir: ProjectIR, p: PipelineIR, cycle: string[]
       }
     }
   }
-  const declared = Object.keys(ir.datasets);
-  for (const d of freeInputs(p.nodes)) {
-    if (ir.datasets[d]) continue;
-    const reader = p.nodes.find((n) => n.inputs.some((i) => i.dataset === d));
-    const binding = reader?.inputs.find((i) => i.dataset === d);
-    const produced = p.nodes.flatMap((n) => n.outputs.map((o) => o.dataset));
-    out.push(diag('KILN2009', { dataset: d, pipeline: p.name, suggestion: didYouMean(d, [...declared, ...produced]) }, binding?.location ?? reader?.location));
+  const undeclared = freeInputs(p.nodes).filter((d) => !ir.datasets[d]);
+  if (undeclared.length === 0) return;
+  // Built once, not per undeclared input: a pipeline of thousands of nodes can have thousands of them.
+  const firstBinding = new Map<string, { binding: PipelineIR['nodes'][number]['inputs'][number]; reader: PipelineIR['nodes'][number] }>();
+  for (const n of p.nodes) for (const i of n.inputs) if (!firstBinding.has(i.dataset)) firstBinding.set(i.dataset, { binding: i, reader: n });
+  const known = [...Object.keys(ir.datasets), ...p.nodes.flatMap((n) => n.outputs.map((o) => o.dataset))];
+  for (const d of undeclared) {
+    const first = firstBinding.get(d);
+    out.push(diag('KILN2009', { dataset: d, pipeline: p.name, suggestion: didYouMean(d, known) }, first?.binding.location ?? first?.reader.location));
   }
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CommandModule } from './main.ts';
 import { report, EXIT_OK, EXIT_USER, handleFailure, type Io } from './io.ts';
-import { executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
+import { backendInFingerprints, executeRun, prepareRun, usesTensorflow, type PreparedRun, type RunRequest } from '../runtime/session.ts';
 import { kilnVersion } from '../version.ts';
 import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
@@ -90,11 +90,13 @@ async function runAndReport(io: Io, root: string, pipelineName: string | undefin
     const prepared = await prepareRun(req);
     if (summary) summary.data.pipeline = prepared.pipeline.name;
     if (prepared.warnings.length) say(prepared.warnings, { sources: prepared.sources });
-    const backendRequest = usesTensorflow(prepared) ? (flags.backend ?? prepared.ir.settings.backend) : null;
+    const requested = flags.backend ?? prepared.ir.settings.backend;
+    const backendRequest = usesTensorflow(prepared) ? requested : null;
+    const salt = backendInFingerprints(prepared) ? `backend:${requested}` : null;
     const tracked = flags.track ? await startTracking(prepared, req, say, stamping, invocationOf(prepared, req, flags)) : null;
     if (summary && tracked) summary.data.run_id = tracked.recorder.runId;
     try {
-      return await runTracked(io, root, prepared, req, flags, backendRequest, tracked, say, summary);
+      return await runTracked(io, root, prepared, req, flags, backendRequest, salt, tracked, say, summary);
     } finally {
       tracked?.close();
     }
@@ -124,16 +126,16 @@ async function setUpBackend(io: Io, request: string, tracked: Tracked | null): P
   return sel.name;
 }
 
-async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, tracked: Tracked | null, say: Say, summary: RunJsonSummary | null): Promise<number> {
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, salt: string | null, tracked: Tracked | null, say: Say, summary: RunJsonSummary | null): Promise<number> {
   const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
   const metrics: Record<string, number> = {};
   let backend: string | null = null;
   let result;
   try {
     result = await executeRun(prepared, req, {
+      ...(salt ? { fingerprintSalt: salt } : {}),
       ...(backendRequest
         ? {
-            fingerprintSalt: `backend:${backendRequest}`,
             beforeExecution: async (run) => {
               backend = await setUpBackend(io, backendRequest, tracked);
               run.backend = backend;
@@ -250,7 +252,10 @@ export const runCommand: CommandModule = {
       .option('--no-package', 'do not build the model artifact after the run')
       .option('--json', 'print a summary of the run as JSON on stdout (run id, status, nodes, metrics, artifact, diagnostics); progress stays on stderr')
       .action(async (pipelineName: string | undefined, flags: RunFlags) => {
-        setExit(runCommandAction(io, pipelineName, flags, process.argv.slice(2)));
+        // The arguments main() parsed (commander keeps them, untyped): process.argv is another command line when
+        // main() is called in-process, and the resume hint repeats this one.
+        const parsed = (program as unknown as { rawArgs?: string[] }).rawArgs;
+        setExit(runCommandAction(io, pipelineName, flags, (parsed?.length ? parsed : process.argv).slice(2)));
       });
   },
 };

@@ -4,7 +4,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
-/** Nodes the document may expand to once aliases are resolved; real declarations are far below this. */
+/** Nodes the aliases of a document may stand for once resolved; real declarations are far below this. */
 export const MAX_EXPANDED_NODES = 100_000;
 
 export interface YamlFile {
@@ -80,12 +80,15 @@ const CONTROL = new Set(['\x02', '\x18', '\x1f']);
  * parse, and it stops as soon as the bound passes `limit`). Scalars, flow collections and aliases are counted, each
  * alias as the size of the node its anchor marks (a flow collection by its brackets, a block collection by the lines
  * indented below the anchor); anything it cannot size counts as one node, so the bound never exceeds the real count.
- * A billion-laughs file passes any limit within its first lines and is refused before a document is built.
+ * `aliases` is the part of that bound the aliases stand for (what the limit guards: plain nodes cost no more than
+ * the bytes that wrote them), so a large file without aliases is never refused. A billion-laughs file passes any
+ * limit within its first lines and is refused before a document is built.
  */
-export function expansionLowerBound(text: string, limit: number): { total: number; firstAlias: number } {
+export function expansionLowerBound(text: string, limit: number): { total: number; aliases: number; firstAlias: number } {
   const sizes = new Map<string, number>();
   const open: AnchorFrame[] = [];
   let total = 0;
+  let aliases = 0;
   let offset = 0;
   let firstAlias = -1;
   let flowDepth = 0;
@@ -118,7 +121,6 @@ export function expansionLowerBound(text: string, limit: number): { total: numbe
       total++;
       afterScalarMark = true;
       closePending();
-      if (total > limit) break;
       continue;
     }
     if (CONTROL.has(token)) continue;
@@ -155,7 +157,9 @@ export function expansionLowerBound(text: string, limit: number): { total: numbe
       open.push({ name: token.slice(1), start: total, kind: 'pending', flowDepth, indent: entryColumn >= 0 ? entryColumn : lineIndent });
     } else if (first === '*') {
       if (firstAlias < 0) firstAlias = at;
-      total += sizes.get(token.slice(1)) ?? 1;
+      const size = sizes.get(token.slice(1)) ?? 1;
+      total += size;
+      aliases += size;
       closePending();
     } else if (token === '[' || token === '{') {
       total++;
@@ -179,13 +183,18 @@ export function expansionLowerBound(text: string, limit: number): { total: numbe
       // An indicator (-, ?, :, ',') where a node was expected: the anchor marks an empty node.
       closePending();
     }
-    if (total > limit) break;
+    if (aliases > limit) break;
   }
-  return { total, firstAlias };
+  return { total, aliases, firstAlias };
 }
 
 /** Counts the nodes of the document with aliases expanded, memoised per anchor, stopping as soon as the limit is passed. */
 export function expandedSize(doc: Document.Parsed, limit: number): number {
+  return expandedSizer(doc, limit)(doc.contents);
+}
+
+/** The expanded size of any node of the document, one memo shared by every call (a size past `limit` is not exact). */
+function expandedSizer(doc: Document.Parsed, limit: number): (node: unknown) => number {
   const memo = new Map<YamlNode, number>();
   const visiting = new Set<YamlNode>();
   const size = (node: unknown): number => {
@@ -216,7 +225,29 @@ export function expandedSize(doc: Document.Parsed, limit: number): number {
     memo.set(n, total);
     return total;
   };
-  return size(doc.contents);
+  return size;
+}
+
+/**
+ * The nodes the aliases of the document stand for: each alias counted as the expanded size of its anchored node
+ * (aliases inside that node expanded too), stopping as soon as the limit is passed. Plain nodes are not counted.
+ */
+export function aliasExpansion(doc: Document.Parsed, limit: number): number {
+  const size = expandedSizer(doc, limit);
+  let total = 0;
+  const pending: unknown[] = [doc.contents];
+  while (pending.length && total <= limit) {
+    const node = pending.pop();
+    if (isAlias(node)) {
+      const target = resolveAlias(doc, node);
+      total += target ? size(target) : 1;
+    } else if (isMap(node)) {
+      for (const p of node.items) pending.push(p.key, p.value);
+    } else if (isSeq(node)) {
+      pending.push(...node.items);
+    }
+  }
+  return total;
 }
 
 function checkDuplicateKeys(f: { file: string; lineCounter: LineCounter }, node: unknown, out: Diagnostic[]): void {
@@ -250,7 +281,7 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
     };
   }
   const aliases = expansionLowerBound(text, limits.maxNodes);
-  if (aliases.total > limits.maxNodes && aliases.firstAlias >= 0) {
+  if (aliases.aliases > limits.maxNodes) {
     const doc = parseDocument('', { lineCounter });
     const counter = new LineCounter();
     counter.addNewLine(0);
@@ -270,8 +301,7 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
   }
   if (diagnostics.length > 0) return { file: f, diagnostics };
 
-  const size = expandedSize(doc, limits.maxNodes);
-  if (size > limits.maxNodes) {
+  if (aliasExpansion(doc, limits.maxNodes) > limits.maxNodes) {
     const firstAlias = findFirstAlias(doc.contents);
     return { file: f, diagnostics: [diag('KILN1004', { limit: limits.maxNodes }, nodeLocation(f, firstAlias ?? doc.contents) ?? { file, line: 1, column: 1, endLine: 1, endColumn: 1 })] };
   }

@@ -12,14 +12,27 @@ import { kilnRoot } from '../runtime/kiln-self.ts';
 /** Read access to files by repository-relative path. */
 export interface FileSource {
   read(repoRel: string): Promise<Uint8Array | undefined>;
+  /** The files under a folder (repository-relative paths, sorted); none when there is no such folder. */
+  list(repoRelDir: string): Promise<string[]>;
 }
 
 export function treeSource(tree: GitTree): FileSource {
-  return { read: (p) => tree.read(p) };
+  return {
+    read: (p) => tree.read(p),
+    list: async (dir) => [...tree.files.keys()].filter((p) => p.startsWith(`${dir}/`)).sort(),
+  };
 }
 
 export function directorySource(dir: string): FileSource {
   return {
+    async list(rel) {
+      try {
+        const entries = await fs.readdir(path.join(dir, ...rel.split('/')), { recursive: true, withFileTypes: true });
+        return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')).sort();
+      } catch {
+        return [];
+      }
+    },
     async read(rel) {
       try {
         const abs = path.join(dir, ...rel.split('/'));

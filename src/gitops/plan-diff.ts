@@ -1,7 +1,9 @@
 // The structural difference between two compiled projects, and which nodes will re-run: a pure function of the two
 // IRs and of what the caller found out about code and input data (plan.ts does that I/O).
 // A node re-runs when its fingerprint (src/runtime/runner.ts: code hash, function, wiring, parameters read, input
-// content) changes, or when anything upstream of it re-runs.
+// content, the catalog entries of what it reads and writes, the backend) changes. A node whose only reason is an
+// upstream re-run may re-run: the runner skips it when what upstream writes comes out byte-identical.
+import { datasetDeclaration } from '../ir/declaration.ts';
 import { buildGraph, freeInputs } from '../ir/graph.ts';
 import { flattenParameters, parameterValue } from '../ir/parameters.ts';
 import { isParam, PARAMS } from '../ir/pipelines.ts';
@@ -40,11 +42,15 @@ export type RerunReason =
   | { kind: 'wiring'; fields: string[] }
   | { kind: 'params'; keys: string[] }
   | { kind: 'data'; datasets: string[] }
+  | { kind: 'catalog'; datasets: string[] }
+  | { kind: 'backend'; old: string; new: string }
   | { kind: 'upstream'; nodes: string[] };
 
 export interface Rerun {
   node: string;
   reasons: RerunReason[];
+  /** False when the only reason is an upstream re-run: then the node re-runs only if its inputs' bytes change. */
+  certain: boolean;
 }
 
 export interface PipelinePlan {
@@ -78,6 +84,8 @@ export interface Plan {
   /** Free inputs whose content (or declaration) differs between the sides. */
   inputData: Array<{ dataset: string; why: string }>;
   pipelines: PipelinePlan[];
+  /** Kinds of change plan cannot see that could still make a run re-run nodes, each said plainly. */
+  unseen: string[];
 }
 
 /** What plan.ts found by reading both sides' files. */
@@ -86,6 +94,10 @@ export interface PlanFacts {
   codeChange(pipeline: string, base: NodeIR, head: NodeIR): { detail?: string } | null;
   /** Free input datasets whose content differs between the sides, with a short why. */
   changedData: ReadonlyMap<string, string>;
+  /** Whether a run of the pipeline salts its fingerprints with the backend (it uses TensorFlow.js), at the head. */
+  usesBackend(pipeline: string): boolean;
+  /** What plan.ts could not compare (data outside git, versioned inputs). */
+  unseen: readonly string[];
 }
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
@@ -187,11 +199,12 @@ function changedLeaves(key: string, changes: readonly ValueChange[]): string[] {
 function planPipeline(name: string, a: PipelineIR | undefined, b: PipelineIR | undefined, base: ProjectIR, head: ProjectIR, facts: PlanFacts, paramChanges: readonly ValueChange[]): PipelinePlan {
   const aNodes = new Map((a?.nodes ?? []).map((n) => [n.name, n]));
   const bNodes = b?.nodes ?? [];
+  const bNames = new Set(bNodes.map((n) => n.name));
   const plan: PipelinePlan = {
     name,
     change: !a ? 'added' : !b ? 'removed' : 'unchanged',
     nodesAdded: bNodes.filter((n) => !aNodes.has(n.name)).map((n) => n.name).sort(),
-    nodesRemoved: [...aNodes.keys()].filter((n) => !bNodes.some((x) => x.name === n)).sort(),
+    nodesRemoved: [...aNodes.keys()].filter((n) => !bNames.has(n)).sort(),
     nodesChanged: [],
     reruns: [],
     nodeCount: bNodes.length,
@@ -220,12 +233,15 @@ function planPipeline(name: string, a: PipelineIR | undefined, b: PipelineIR | u
       if (params.length) reasons.push({ kind: 'params', keys: sorted(new Set(params)) });
       const data = n.inputs.filter((i) => free.has(i.dataset) && facts.changedData.has(i.dataset)).map((i) => i.dataset);
       if (data.length) reasons.push({ kind: 'data', datasets: sorted(new Set(data)) });
+      const redeclared = [...n.inputs, ...n.outputs].map((b) => b.dataset).filter((d) => !isParam(d) && !same(datasetDeclaration(base.datasets[d]), datasetDeclaration(head.datasets[d])));
+      if (redeclared.length) reasons.push({ kind: 'catalog', datasets: sorted(new Set(redeclared)) });
+      if (base.settings.backend !== head.settings.backend && facts.usesBackend(name)) reasons.push({ kind: 'backend', old: base.settings.backend, new: head.settings.backend });
     }
     const up = [...graph.parents.get(n.name)!].filter((p) => rerunning.has(p)).sort();
     if (up.length) reasons.push({ kind: 'upstream', nodes: up });
     if (reasons.length) {
       rerunning.add(n.name);
-      plan.reruns.push({ node: n.name, reasons });
+      plan.reruns.push({ node: n.name, reasons, certain: reasons.some((r) => r.kind !== 'upstream') });
     }
   }
   if (plan.change === 'unchanged' && (plan.nodesAdded.length || plan.nodesRemoved.length || plan.nodesChanged.length || plan.reruns.length || !same(a!.nodes.map((n) => n.name), b.nodes.map((n) => n.name)))) plan.change = 'changed';
@@ -244,6 +260,7 @@ export function diffProjects(base: ProjectIR, head: ProjectIR, facts: PlanFacts,
     models: names.map((p) => diffModel(p, base.pipelines[p]?.model ?? null, head.pipelines[p]?.model ?? null)).filter((m): m is ModelChange => m !== null),
     inputData: [...facts.changedData.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dataset, why]) => ({ dataset, why })),
     pipelines: names.map((p) => planPipeline(p, base.pipelines[p], head.pipelines[p], base, head, facts, parameters)),
+    unseen: [...facts.unseen],
   };
 }
 

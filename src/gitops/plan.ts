@@ -10,6 +10,7 @@ import { analyzeProject, type AnalyzedProject } from '../project.ts';
 import { CodeHasher, directorySource, treeSource, type FileSource } from './code-hash.ts';
 import { currentBranch, GitTree, gitProjectHost, headCommit, mergeBaseWithMain, openRepository, repoPath, resolveRevision, type Repository } from './git-host.ts';
 import { diffProjects, type Plan, type PlanFacts, type RevisionInfo } from './plan-diff.ts';
+import { nodesUseTensorflow } from '../runtime/backend-use.ts';
 
 export interface PlanOptions {
   /** Project root (absolute). */
@@ -50,27 +51,52 @@ function sha(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Free inputs whose file content differs between the sides (single-file datasets; folders and versions are not compared). */
-async function changedInputData(baseIr: ProjectIR, headIr: ProjectIR, base: FileSource, head: FileSource, repo: Repository): Promise<Map<string, string>> {
+/** The content of a folder dataset on one side: its files' paths and bytes, hashed; null when it has no file there. */
+async function folderDigest(files: FileSource, dir: string): Promise<{ hash: string; count: number } | null> {
+  const paths = await files.list(dir);
+  if (!paths.length) return null;
+  const h = createHash('sha256');
+  for (const p of paths) h.update(`${p.slice(dir.length + 1)}\0${sha((await files.read(p)) ?? new Uint8Array())}\n`);
+  return { hash: h.digest('hex'), count: paths.length };
+}
+
+/**
+ * Free inputs whose content differs between the sides: single files compared by bytes, folders (partitioned,
+ * tfjs_model) by every file under them. What cannot be compared goes to `unseen`, said plainly: data in neither
+ * revision (ignored, or made by a download) and versioned inputs, whose version is picked when the run starts.
+ */
+async function changedInputData(baseIr: ProjectIR, headIr: ProjectIR, base: FileSource, head: FileSource, repo: Repository): Promise<{ changed: Map<string, string>; unseen: string[] }> {
   const out = new Map<string, string>();
+  const unseen: string[] = [];
   const inputs = new Set(Object.values(headIr.pipelines).flatMap((p) => freeInputs(p.nodes)));
-  const single = (d: DatasetIR | undefined): d is DatasetIR & { path: string } => !!d && !!d.path && !d.versioned && !['partitioned', 'tfjs_model', 'memory'].includes(d.type);
+  const onDisk = (d: DatasetIR | undefined): d is DatasetIR & { path: string } => !!d && !!d.path && d.type !== 'memory';
+  const folder = (d: DatasetIR) => d.type === 'partitioned' || d.type === 'tfjs_model';
   for (const name of [...inputs].sort()) {
     const a = baseIr.datasets[name];
     const b = headIr.datasets[name];
-    if (!single(a) || !single(b)) {
-      if (a && b && (a.path !== b.path || a.type !== b.type)) out.set(name, 'its catalog entry changed');
+    if (!onDisk(b)) continue;
+    if (!onDisk(a) || a.path !== b.path || a.type !== b.type) {
+      if (a) out.set(name, 'its catalog entry changed');
+      continue;
+    }
+    if (b.versioned) {
+      unseen.push(`the content of '${name}' (versioned: a run loads the latest version of ${b.path}, or the one --load-version names)`);
+      continue;
+    }
+    if (folder(b)) {
+      const [x, y] = await Promise.all([folderDigest(base, repoPath(repo, a.path)), folderDigest(head, repoPath(repo, b.path))]);
+      if (x === null && y === null) unseen.push(`the content of '${name}' (${b.path}/ is in neither revision: ignored, or made outside git)`);
+      else if (x === null || y === null || x.hash !== y.hash) out.set(name, x === null ? `${b.path}/ is new` : y === null ? `${a.path}/ is gone` : `files in ${b.path}/ changed`);
       continue;
     }
     const [x, y] = await Promise.all([base.read(repoPath(repo, a.path)), head.read(repoPath(repo, b.path))]);
-    // Data that is in neither revision (ignored, downloaded by a node) cannot be compared; only its declaration can.
     if (x === undefined && y === undefined) {
-      if (a.path !== b.path || a.type !== b.type) out.set(name, 'its catalog entry changed');
+      unseen.push(`the content of '${name}' (${b.path} is in neither revision: ignored, or made outside git)`);
       continue;
     }
     if (x === undefined || y === undefined || sha(x) !== sha(y)) out.set(name, x === undefined ? `${b.path} is new` : y === undefined ? `${a.path} is gone` : `${b.path} changed`);
   }
-  return out;
+  return { changed: out, unseen };
 }
 
 export async function planProject(opts: PlanOptions): Promise<Plan> {
@@ -115,8 +141,9 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
   for (const [pname, p] of Object.entries(headIr.pipelines)) {
     const old = baseIr.pipelines[pname];
     if (!old) continue;
+    const oldNodes = new Map(old.nodes.map((x) => [x.name, x]));
     for (const n of p.nodes) {
-      const o = old.nodes.find((x) => x.name === n.name);
+      const o = oldNodes.get(n.name);
       if (!o) continue;
       pairs.push(
         (async () => {
@@ -131,9 +158,16 @@ export async function planProject(opts: PlanOptions): Promise<Plan> {
     }
   }
   await Promise.all(pairs);
+  const data = await changedInputData(baseIr, headIr, sides.base.files, sides.head.files, repo);
+  const headSources = sides.head.analyzed.loaded.sources;
+  const usesBackend = (pipeline: string) => nodesUseTensorflow(headIr, headIr.pipelines[pipeline]?.nodes ?? [], headSources);
+  const unseen = [...data.unseen];
+  if (Object.keys(headIr.pipelines).some(usesBackend)) unseen.push(`a backend given to \`kiln run --backend\` (plan assumes kiln.yaml's: ${headIr.settings.backend}); another one re-runs every node of a pipeline that uses TensorFlow.js`);
   const facts: PlanFacts = {
     codeChange: (pipeline, _old, n) => codeResults.get(`${pipeline}\0${n.name}`) ?? null,
-    changedData: await changedInputData(baseIr, headIr, sides.base.files, sides.head.files, repo),
+    changedData: data.changed,
+    usesBackend,
+    unseen,
   };
   return diffProjects(baseIr, headIr, facts, { base: sides.base.info, head: sides.head.info });
 }

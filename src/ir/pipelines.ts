@@ -54,37 +54,59 @@ function declaredNode(decl: PipelineDecl, index: number, raw: RawNode): NodeIR {
   };
 }
 
-/** Expands every pipeline's nodes; reuses are resolved recursively with cycle detection. */
+/**
+ * Expands every pipeline's nodes, a reused pipeline before the one reusing it, with cycle detection. The walk keeps
+ * its own stack of pipelines being expanded: a chain of reuses is as deep as the project makes it.
+ */
 export function expandPipelines(decls: Map<string, PipelineDecl>, diagnostics: Diagnostic[]): Map<string, NodeIR[]> {
   const done = new Map<string, NodeIR[]>();
-  const expand = (name: string, stack: string[]): NodeIR[] => {
-    const cached = done.get(name);
-    if (cached) return cached;
-    const decl = decls.get(name)!;
-    const nodes: NodeIR[] = [];
-    decl.raw.nodes.forEach((item, index) => {
-      if ('pipeline' in item && typeof item.pipeline === 'string') {
-        const reuse = item as RawReuse;
-        const at = locate(decl.file, `/nodes/${index}/pipeline`);
-        if (!decls.has(reuse.pipeline)) {
-          diagnostics.push(diag('KILN2014', { name: reuse.pipeline, suggestion: didYouMean(reuse.pipeline, decls.keys()), known: [...decls.keys()].sort().join(', ') }, at));
-          return;
-        }
-        if (reuse.pipeline === name || stack.includes(reuse.pipeline)) {
-          const cycle = [...stack.slice(stack.indexOf(reuse.pipeline) >= 0 ? stack.indexOf(reuse.pipeline) : 0), name, reuse.pipeline];
-          diagnostics.push(diag('KILN2015', { cycle: cycle.join(' → ') }, at));
-          return;
-        }
-        const inner = expand(reuse.pipeline, [...stack, name]);
-        nodes.push(...applyReuse(decl.file, index, reuse, inner, diagnostics));
-      } else {
-        nodes.push(declaredNode(decl, index, item as RawNode));
+  interface Frame { name: string; decl: PipelineDecl; nodes: NodeIR[]; index: number }
+  const open = (name: string): Frame => ({ name, decl: decls.get(name)!, nodes: [], index: 0 });
+  for (const root of [...decls.keys()].sort()) {
+    if (done.has(root)) continue;
+    const stack: Frame[] = [open(root)];
+    const onStack = new Map<string, number>([[root, 0]]);
+    while (stack.length) {
+      const f = stack[stack.length - 1];
+      if (f.index === f.decl.raw.nodes.length) {
+        done.set(f.name, f.nodes);
+        onStack.delete(f.name);
+        stack.pop();
+        continue;
       }
-    });
-    done.set(name, nodes);
-    return nodes;
-  };
-  for (const name of [...decls.keys()].sort()) expand(name, []);
+      const index = f.index;
+      const item = f.decl.raw.nodes[index];
+      if (!('pipeline' in item && typeof item.pipeline === 'string')) {
+        f.nodes.push(declaredNode(f.decl, index, item as RawNode));
+        f.index++;
+        continue;
+      }
+      const reuse = item as RawReuse;
+      const at = locate(f.decl.file, `/nodes/${index}/pipeline`);
+      if (!decls.has(reuse.pipeline)) {
+        diagnostics.push(diag('KILN2014', { name: reuse.pipeline, suggestion: didYouMean(reuse.pipeline, decls.keys()), known: [...decls.keys()].sort().join(', ') }, at));
+        f.index++;
+        continue;
+      }
+      const depth = onStack.get(reuse.pipeline);
+      if (depth !== undefined) {
+        // The pipelines from the reused one down to this one, then the reused one again.
+        const cycle = [...stack.slice(depth).map((x) => x.name), reuse.pipeline];
+        diagnostics.push(diag('KILN2015', { cycle: cycle.join(' → ') }, at));
+        f.index++;
+        continue;
+      }
+      const inner = done.get(reuse.pipeline);
+      if (inner === undefined) {
+        // Expand the reused pipeline first; this item is taken again once it is done.
+        onStack.set(reuse.pipeline, stack.length);
+        stack.push(open(reuse.pipeline));
+        continue;
+      }
+      f.nodes.push(...applyReuse(f.decl.file, index, reuse, inner, diagnostics));
+      f.index++;
+    }
+  }
   return done;
 }
 

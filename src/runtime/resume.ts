@@ -47,9 +47,31 @@ export function nodesToResumeFrom(nodes: readonly NodeIR[], unfinished: Readonly
   return topologicalOrder(sub, g).order.filter((n) => g.parents.get(n.name)!.size === 0).map((n) => n.name).sort();
 }
 
-export function resumeHint(nodes: readonly NodeIR[], done: ReadonlySet<string>, persisted: IsPersisted): string {
+/**
+ * The hint after a failed or interrupted run. With the previous command it is a complete command: repeated
+ * `--from-nodes` flags merge, so appending one to a command that already had one would re-run finished nodes; the
+ * old ones are dropped and the other flags (filters included: the resumed nodes lie inside them) kept.
+ */
+export function resumeHint(nodes: readonly NodeIR[], done: ReadonlySet<string>, persisted: IsPersisted, previous: readonly string[] = []): string {
   if (done.size === 0) return 'No nodes ran. Repeat the previous command to attempt a new run.';
   const remaining = new Set(nodes.filter((n) => !done.has(n.name)).map((n) => n.name));
   const from = nodesToResumeFrom(nodes, remaining, persisted);
-  return `There ${remaining.size === 1 ? 'is 1 node' : `are ${remaining.size} nodes`} that did not run. You can resume from the nearest nodes with persisted inputs by adding to your previous command:\n  --from-nodes "${from.join(',')}"`;
+  const count = `There ${remaining.size === 1 ? 'is 1 node' : `are ${remaining.size} nodes`} that did not run.`;
+  const flag = `--from-nodes "${from.join(',')}"`;
+  if (previous.length === 0) return `${count} You can resume from the nearest nodes with persisted inputs by adding to your previous command, in place of any --from-nodes:\n  ${flag}`;
+  return `${count} You can resume from the nearest nodes with persisted inputs with:\n  ${[...withoutFromNodes(previous).map(shellWord), flag].join(' ')}`;
+}
+
+function withoutFromNodes(command: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < command.length; i++) {
+    if (command[i] === '--from-nodes') i++;
+    else if (!command[i].startsWith('--from-nodes=')) out.push(command[i]);
+  }
+  return out;
+}
+
+/** The word as a POSIX shell reads it back: bare when it has only safe characters, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { diag, KilnError, isKilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { freeInputs, terminalOutputs, buildGraph } from '../ir/graph.ts';
+import { freeInputs, terminalOutputs, buildGraph, NameHeap } from '../ir/graph.ts';
 import { parameterValue } from '../ir/parameters.ts';
 import { isParam, PARAMS } from '../ir/pipelines.ts';
+import { datasetDeclaration } from '../ir/declaration.ts';
 import { datasetOf } from '../ir/resolve.ts';
 import type { JsonValue, NodeIR, ProjectIR } from '../ir/types.ts';
 import type { CompiledPipelineModule, CompiledNode } from './compiled.ts';
@@ -206,7 +207,10 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     }
     if (unknown) return { fingerprint: null, inputs: inputHashes };
     const code = await tracker!.codeHash(n);
-    const fingerprint = hashOf(canonicalJson({ salt: opts.fingerprintSalt ?? '', code, fn: n.func.export, inputForm: n.inputForm, inputs: n.inputs.map((i) => [i.key, i.dataset, isParam(i.dataset) ? null : inputHashes[i.dataset]]), params, outputForm: n.outputForm, outputs: n.outputs.map((o) => [o.key, o.dataset]) }));
+    // Each dataset's declaration rides along: an input's decides how its bytes are read, an output's which bytes are
+    // written and how the next run reads them (a jsonl output redeclared as json must not restore jsonl bytes).
+    const declared = (name: string) => datasetDeclaration(ir.datasets[name]);
+    const fingerprint = hashOf(canonicalJson({ salt: opts.fingerprintSalt ?? '', code, fn: n.func.export, inputForm: n.inputForm, inputs: n.inputs.map((i) => (isParam(i.dataset) ? [i.key, i.dataset, null] : [i.key, i.dataset, inputHashes[i.dataset], declared(i.dataset)])), params, outputForm: n.outputForm, outputs: n.outputs.map((o) => [o.key, o.dataset, declared(o.dataset)]) }));
     return { fingerprint, inputs: inputHashes };
   };
 
@@ -358,7 +362,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   reporter.finish(rows);
 
   if (failure || interrupted) {
-    const hint = resumeHint(nodes, done, persisted);
+    const hint = resumeHint(nodes, done, persisted, opts.run.command);
     if (failure) {
       if (isKilnError(failure.cause)) {
         for (const d of failure.cause.diagnostics) diagnostics.push({ ...d, hint: `${d.hint ? `${d.hint}\n  ` : ''}${hint}` });
@@ -393,26 +397,25 @@ export class NodeFailure extends Error {
 async function runConcurrently(nodes: NodeIR[], limit: number, runOne: (n: NodeIR) => Promise<void>, signal?: AbortSignal): Promise<{ failure: NodeFailure | null; interrupted: boolean }> {
   const graph = buildGraph(nodes);
   const waiting = new Map(nodes.map((n) => [n.name, graph.parents.get(n.name)!.size]));
-  const ready = nodes.filter((n) => waiting.get(n.name) === 0).map((n) => n.name).sort();
+  // A heap, not a list sorted after each push: a node that frees thousands of others would make that quadratic.
+  const ready = new NameHeap();
+  for (const n of nodes) if (waiting.get(n.name) === 0) ready.push(n.name);
   const running = new Set<Promise<void>>();
   let failure: NodeFailure | null = null;
   let interrupted = false;
-  while (ready.length || running.size) {
-    while (!failure && !interrupted && ready.length && running.size < limit) {
+  while (ready.size || running.size) {
+    while (!failure && !interrupted && ready.size && running.size < limit) {
       if (signal?.aborted) {
         interrupted = true;
         break;
       }
-      const name = ready.shift()!;
+      const name = ready.pop();
       const p: Promise<void> = runOne(graph.byName.get(name)!)
         .then(() => {
           for (const c of graph.children.get(name)!) {
             const left = waiting.get(c)! - 1;
             waiting.set(c, left);
-            if (left === 0) {
-              ready.push(c);
-              ready.sort();
-            }
+            if (left === 0) ready.push(c);
           }
         })
         .catch((e: unknown) => {

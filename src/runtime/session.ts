@@ -7,6 +7,7 @@ import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { filterNodes, type NodeFilter } from '../ir/filter.ts';
+import { nodesUseTensorflow } from './backend-use.ts';
 import type { PipelineIR, ProjectIR } from '../ir/types.ts';
 import type { CompiledPipelineModule } from './compiled.ts';
 import { newSaveVersion } from './datasets/index.ts';
@@ -89,10 +90,17 @@ export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
 }
 
-/** Whether the pipeline uses TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */
+/** Whether the nodes selected to run use TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */
 export function usesTensorflow(prepared: PreparedRun): boolean {
-  if (prepared.nodes.some((n) => [...n.inputs, ...n.outputs].some((b) => prepared.ir.datasets[b.dataset]?.type === 'tfjs_model'))) return true;
-  return prepared.nodes.some((n) => /@tensorflow\/tfjs|kiln\/ml/.test(prepared.sources.get(n.func.module) ?? ''));
+  return nodesUseTensorflow(prepared.ir, prepared.nodes, prepared.sources);
+}
+
+/**
+ * Whether the backend is part of the fingerprints: decided by the whole pipeline, not by the nodes a filter selects,
+ * so that a filtered run and a full run give the same node the same fingerprint (and `kiln plan` can tell).
+ */
+export function backendInFingerprints(prepared: PreparedRun): boolean {
+  return nodesUseTensorflow(prepared.ir, prepared.pipeline.nodes, prepared.sources);
 }
 
 export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {

@@ -262,10 +262,19 @@ export class SqliteRunStore implements RunStore {
     const end = outcome.endTime ?? Date.now();
     this.database.write(() => {
       this.assertRunning(runId, `mark it ${outcome.status}`);
-      this.db.prepare('UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?').run(outcome.status, end, outcome.error ?? null, runId);
+      let { status, error } = outcome;
+      if (status === 'FINISHED') {
+        // A run is FINISHED only when every node it started finished: one that failed, or never ended, fails the run.
+        const unfinished = this.db.prepare("SELECT node, status FROM node_executions WHERE run_id = ? AND status IN ('FAILED', 'RUNNING', 'KILLED') ORDER BY id").all(runId) as Array<{ node: string; status: string }>;
+        if (unfinished.length) {
+          status = 'FAILED';
+          error = `node ${unfinished.map((x) => `'${x.node}' ${x.status === 'RUNNING' ? 'did not end' : x.status.toLowerCase()}`).join(', ')}`;
+        }
+      }
+      this.db.prepare('UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?').run(status, end, error ?? null, runId);
       this.db
         .prepare("UPDATE node_executions SET status = ?, end_time = ? WHERE run_id = ? AND status = 'RUNNING'")
-        .run(outcome.status === 'KILLED' ? 'KILLED' : 'FAILED', end, runId);
+        .run(status === 'KILLED' ? 'KILLED' : 'FAILED', end, runId);
     });
   }
 

@@ -143,6 +143,25 @@ describe('graph checks', () => {
     expect(codes(r)).toEqual(["KILN2004 pipeline 'p' has a cycle: y_second → z_first → y_second"]);
   });
 
+  it('finds a cycle through 6,500 nodes, deeper than the call stack (it was exit 2: Maximum call stack size exceeded)', async () => {
+    const size = 6500;
+    const lines = Array.from({ length: size }, (_, i) => `  - {name: n${i}, run: ./nodes.ts#f, inputs: d${(i + size - 1) % size}, outputs: d${i}}`);
+    const r = await analyze(pipeline(lines));
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['KILN2004']);
+    const cycle = r.diagnostics[0].message.split(': ')[1].split(' → ');
+    expect(cycle).toHaveLength(size + 1);
+    expect(cycle[0]).toBe(cycle[size]);
+  });
+
+  it('expands a chain of 2,500 pipelines each reusing the next, deeper than the call stack', async () => {
+    const files: Record<string, string> = { 'pipelines/last/nodes.ts': NODES };
+    for (let i = 0; i < 2500; i++) files[`pipelines/p${i}/pipeline.yaml`] = `pipeline: p${i}\nnodes:\n  - pipeline: p${i + 1}\n`;
+    files['pipelines/last/pipeline.yaml'] = 'pipeline: p2500\nnodes:\n  - {name: last, run: ./nodes.ts#g, outputs: out}\n';
+    const r = await analyze(files);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.ir!.pipelines.p0.nodes.map((n) => n.name)).toEqual(['last']);
+  });
+
   it('reports a dataset with two producers at the second one', async () => {
     const r = await analyze(pipeline(['  - name: a', '    run: ./nodes.ts#g', '    outputs: x', '  - name: b', '    run: ./nodes.ts#g', '    outputs: [y, x]']));
     expect(codes(r)).toEqual(["KILN2003 dataset 'x' is produced by two nodes: 'a' and 'b'"]);

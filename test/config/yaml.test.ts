@@ -49,11 +49,29 @@ describe('parseYamlFile', () => {
     expect(summary('a: 1\n'.repeat(10), { maxBytes: 50, maxNodes: 100 }).filter((d) => d.includes('KILN1003'))).toEqual([]);
   });
 
-  it('counts expanded nodes against the limit, aliases included', () => {
+  it('counts the nodes aliases stand for against the limit, not the plain nodes', () => {
     const text = 'base: &b [1, 2, 3, 4]\ncopies: [*b, *b, *b]\n';
-    // 1 map + 2 keys + (list of 4) + list of 3 aliases of it = 1 + 2 + 5 + 1 + 3 * 5 = 24
-    expect(summary(text, { maxBytes: 1000, maxNodes: 24 })).toEqual([]);
-    expect(summary(text, { maxBytes: 1000, maxNodes: 23 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 23 nodes']);
+    // 3 aliases of a list of 4 = 3 * 5 = 15 (the 12 plain nodes around them are not counted)
+    expect(summary(text, { maxBytes: 1000, maxNodes: 15 })).toEqual([]);
+    expect(summary(text, { maxBytes: 1000, maxNodes: 14 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 14 nodes']);
+    // Aliases inside an aliased node count once per expansion: 2 copies of (list + 3 aliases of 5) = 2 * 16 = 32, plus 15.
+    const nested = `${text}twice: &t [*b, *b, *b]\nagain: [*t, *t]\n`;
+    expect(summary(nested, { maxBytes: 1000, maxNodes: 62 })).toEqual([]);
+    expect(summary(nested, { maxBytes: 1000, maxNodes: 61 })).toEqual(['2:10-2:12 KILN1004 YAML aliases expand to more than 61 nodes']);
+  });
+
+  it('accepts a large pipeline file with no aliases, or with a few small ones, far over the limit in plain nodes', () => {
+    // An 11,200-node pipeline (134,400 YAML nodes) was refused as an alias bomb although it has no alias; the same
+    // scaled down: 500 nodes of 12 YAML nodes each against a limit of 5,000.
+    const node = (i: number) => `  - {name: n${i}, run: ./nodes.ts#step, inputs: d${i}, outputs: d${i + 1}, tags: [t]}\n`;
+    const nodes = Array.from({ length: 500 }, (_, i) => node(i)).join('');
+    const result = parseYamlFile('pipelines/big/pipeline.yaml', `pipeline: big\nnodes:\n${nodes}`, { maxBytes: 1_000_000, maxNodes: 5000 });
+    expect(result.diagnostics).toEqual([]);
+    expect((result.file.value as { nodes: unknown[] }).nodes).toHaveLength(500);
+    // With one small alias per node: 6,000 plain nodes, 1,500 from aliases.
+    const withAlias = `tags: &tags [a, b]\nnodes:\n${Array.from({ length: 500 }, (_, i) => node(i).replace('tags: [t]', 'tags: *tags')).join('')}`;
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 1500 })).toEqual([]);
+    expect(summary(withAlias, { maxBytes: 1_000_000, maxNodes: 1499 })).toEqual(['3:69-3:74 KILN1004 YAML aliases expand to more than 1499 nodes']);
   });
 
   it('refuses a 1 MB billion-laughs file with KILN1004 in under a second, without building the document', () => {

@@ -70,11 +70,12 @@ const PROJECT: Record<string, string> = {
   ].join('\n'),
 };
 
-/** A repository with PROJECT committed on main and a branch `change` checked out. */
-async function repoWithBranch(): Promise<string> {
+/** A repository with PROJECT (with `base` edits) committed on main and a branch `change` checked out. */
+async function repoWithBranch(base: Edit = {}): Promise<string> {
   const root = tempDir('kiln-plan-');
   writeFiles(root, PROJECT);
   fs.writeFileSync(path.join(root, '.gitignore'), 'data/\n.kiln/\n');
+  applyEdits(root, base);
   await gitInit(root);
   await commitAll(root, 'base');
   await checkoutNewBranch(root, 'change');
@@ -99,6 +100,8 @@ const pipelineYaml = (f: (s: string) => string) => ({ 'pipelines/p/pipeline.yaml
 
 interface Case {
   name: string;
+  /** Edits to the project on main before the branch (the base). */
+  base?: Edit;
   edits: Edit;
   commit?: boolean;
   want: (plan: Plan) => void;
@@ -212,6 +215,44 @@ const cases: Case[] = [
     },
   },
   {
+    name: "an output's catalog type: its producer and its reader re-run (the fingerprint covers the declaration)",
+    edits: { 'pipelines/catalog.yaml': (s) => s.replace('predictions:\n  type: jsonl\n  path: data/predictions.jsonl', 'predictions:\n  type: json\n  path: data/predictions.json') },
+    want: (plan) => {
+      expect(reruns(plan)).toEqual({ score: [{ kind: 'catalog', datasets: ['predictions'] }], evaluate: [{ kind: 'catalog', datasets: ['predictions'] }, { kind: 'upstream', nodes: ['score'] }] });
+      expect(plan.pipelines[0].reruns.map((r) => r.certain)).toEqual([true, true]);
+    },
+  },
+  {
+    name: 'committed files inside a partitioned input folder: the reader re-runs',
+    base: { 'pipelines/catalog.yaml': (s) => s.replace('rows:\n  type: jsonl\n  path: inputs/rows.jsonl', 'rows:\n  type: partitioned\n  path: inputs/parts\n  options: { dataset: jsonl, suffix: .jsonl }'), 'inputs/parts/a.jsonl': '{"x": 1, "label": 1}\n' },
+    edits: { 'inputs/parts/b.jsonl': '{"x": -1, "label": 0}\n' },
+    want: (plan) => {
+      expect(plan.inputData).toEqual([{ dataset: 'rows', why: 'files in inputs/parts/ changed' }]);
+      expect(reruns(plan).split).toEqual([{ kind: 'data', datasets: ['rows'] }]);
+      expect(plan.pipelines[0].reruns.map((r) => [r.node, r.certain])).toEqual([['split', true], ['fit', false], ['score', false], ['evaluate', false]]);
+    },
+  },
+  {
+    name: 'input data outside git: plan says it cannot see it',
+    base: { '.gitignore': (s) => `${s}inputs/\n`, 'inputs/rows.jsonl': null },
+    edits: {},
+    want: (plan) => {
+      expect(planIsEmpty(plan)).toBe(true);
+      expect(plan.unseen).toEqual(["the content of 'rows' (inputs/rows.jsonl is in neither revision: ignored, or made outside git)"]);
+      expect(renderPlanText(plan)).toContain("no differences: nothing will re-run\n\nplan cannot see:\n  the content of 'rows' (inputs/rows.jsonl is in neither revision: ignored, or made outside git)\n");
+    },
+  },
+  {
+    name: 'the backend in kiln.yaml: every node of a pipeline that uses TensorFlow.js re-runs',
+    base: { 'pipelines/p/prep.ts': (s) => `import type * as tf from '@tensorflow/tfjs';\nexport type Tensor = tf.Tensor;\n${s}` },
+    edits: { 'kiln.yaml': (s) => `${s}backend: cpu\n` },
+    want: (plan) => {
+      expect(plan.settings).toEqual([{ key: 'backend', old: 'auto', new: 'cpu' }]);
+      expect(Object.values(reruns(plan)).map((r) => r[0])).toEqual(Array(4).fill({ kind: 'backend', old: 'auto', new: 'cpu' }));
+      expect(plan.unseen).toEqual(["a backend given to `kiln run --backend` (plan assumes kiln.yaml's: cpu); another one re-runs every node of a pipeline that uses TensorFlow.js"]);
+    },
+  },
+  {
     name: 'the model binding and kiln.yaml',
     edits: { ...pipelineYaml((s) => s.replace('">= 0.5"', '">= 0.75"\n    better_than: production')), 'kiln.yaml': (s) => s.replace('dist/models', 'published') },
     want: (plan) => {
@@ -235,7 +276,7 @@ const cases: Case[] = [
 describe('kiln plan', () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const root = await repoWithBranch();
+      const root = await repoWithBranch(c.base);
       applyEdits(root, c.edits);
       if (c.commit !== false && Object.keys(c.edits).length) await commitAll(root, c.name);
       c.want(await planProject({ root }));
@@ -247,14 +288,16 @@ describe('kiln plan', () => {
     applyEdits(root, { 'pipelines/parameters.yaml': (s) => s.replace('seed: 7', 'seed: "a|b"').replace('every: 2', 'every: 3'), ...pipelineYaml((s) => s.replace('    tags: [data]\n', '')) });
     const md = renderPlanMarkdown(await planProject({ root }));
     expect(md.split('\n').slice(0, 2)).toEqual(['<!-- kiln-plan -->', '### kiln plan']);
-    expect(md).toContain('**p**: 4 of 4 nodes will re-run · 2 parameters changed');
-    expect(md).toContain('| `split` | parameter `split.every` changed |');
-    expect(md).toContain('| `fit` | upstream re-runs: `split` |');
+    // Only split certainly re-runs; the nodes below it re-run only if split writes different bytes.
+    expect(md).toContain('**p**: 1 of 4 nodes will re-run, 3 may re-run · 2 parameters changed');
+    expect(md).toContain('#### Will re-run in `p`\n\n| Node | Why |\n| --- | --- |\n| `split` | parameter `split.every` changed |\n');
+    expect(md).toContain('#### May re-run in `p` (only if a node above writes different bytes)\n\n| Node | Why |\n| --- | --- |\n| `fit` | upstream re-runs: `split` |');
     expect(md).toContain('| `seed` | `7` | `"a\\|b"` |');
     expect(md).toMatch(/<details><summary>Structural changes<\/summary>\n\n\*\*Nodes of `p`\*\*\n\n\| Node \| Change \| Fields \|\n\| --- \| --- \| --- \|\n\| `split` \| changed \| tags \|\n\n<\/details>\n$/);
     const text = renderPlanText(await planProject({ root }));
     expect(text).toContain('  ~ split.every: 2 → 3');
-    expect(text).toContain('pipeline p: 4 of 4 nodes will re-run');
+    expect(text).toContain('pipeline p: 1 of 4 nodes will re-run, 3 may re-run');
+    expect(text).toContain('  will re-run:\n    split     parameter split.every changed\n  may re-run (only if a node above writes different bytes):\n    fit       upstream re-runs: split\n');
   });
 
   it('compares two revisions with --base and --head (HEAD~1, a sha prefix), from git objects only', async () => {

@@ -59,7 +59,8 @@ describe('the GitOps story', () => {
 
     const md = kiln(['plan', '--format', 'md'], root);
     ok(md);
-    expect(md.stdout).toContain('**classifier**: 3 of 5 nodes will re-run');
+    expect(md.stdout).toContain('**classifier**: 1 of 5 nodes will re-run, 2 may re-run');
+    expect(p.reruns.map((r) => r.certain)).toEqual([true, false, false]);
     expect(md.stdout).toContain('| `train.epochs` | `40` | `80` |');
     expect(md.stdout).toContain('| `train` | parameter `train.epochs` changed |');
   });

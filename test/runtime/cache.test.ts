@@ -97,6 +97,32 @@ describe('skipping unchanged nodes', () => {
     expect(missing.executions.find((x) => x.node === 'inc')?.restored).toBeUndefined();
   });
 
+  it("an output's catalog entry is part of the fingerprint: a new type re-runs the producer and its readers, never restores the old bytes", async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'data/x.json'), '[1, 2]');
+    const rows = (type: 'jsonl' | 'json') =>
+      pipeline(
+        [node('expand', ['x'], ['rows'], (x) => (x as number[]).map((v) => ({ v }))), node('count', ['rows'], ['n'], (r) => (r as unknown[]).length)],
+        [catalogEntry('x'), catalogEntry('rows', type, { path: 'data/rows.out' }), catalogEntry('n')],
+        { root },
+      );
+    expect(statuses(await trackedRun(rows('jsonl')))).toEqual({ expand: 'done', count: 'done' });
+    expect(fs.readFileSync(path.join(root, 'data/rows.out'), 'utf8')).toBe('{"v":1}\n{"v":2}\n');
+    const changed = await trackedRun(rows('json'));
+    expect(changed.status).toBe('FINISHED');
+    expect(statuses(changed)).toEqual({ expand: 'done', count: 'done' });
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'data/rows.out'), 'utf8'))).toEqual([{ v: 1 }, { v: 2 }]);
+    expect(readJson(root, 'n')).toBe(2);
+    // An input's declaration is part of its reader's fingerprint too: new options re-run the reader, whose output
+    // bytes are the same, so the node after it is skipped.
+    const withOptions = pipeline(
+      [node('expand', ['x'], ['rows'], (x) => (x as number[]).map((v) => ({ v }))), node('count', ['rows'], ['n'], (r) => (r as unknown[]).length)],
+      [catalogEntry('x', 'json', { options: { indent: 4 } }), catalogEntry('rows', 'json', { path: 'data/rows.out' }), catalogEntry('n')],
+      { root },
+    );
+    expect(statuses(await trackedRun(withOptions))).toEqual({ expand: 'done', count: 'cached' });
+  });
+
   it('a changed parameter re-runs the node that reads it and what depends on its output', async () => {
     const root = project();
     fs.writeFileSync(path.join(root, 'data/x.json'), '3');

@@ -101,4 +101,12 @@ describe('resumeHint', () => {
     expect(hint).toContain('--from-nodes "node3_A,node3_B"');
     expect(resumeHint(crossed, new Set(['node1_A', 'node1_B', 'node2', 'node3_A', 'node3_B', 'node4_A']), isPersistent)).toContain('There is 1 node that did not run.');
   });
+
+  it('is a complete command: the previous one with its --from-nodes replaced, not added to (repeated flags merge)', () => {
+    const done = new Set(['node1_A', 'node1_B', 'node2', 'node3_A', 'node3_B']);
+    const previous = ['kiln', 'run', 'p', '--from-nodes', 'node1_A,node1_B', '--params', "note=it's", '--from-nodes=node2', '--no-cache'];
+    const hint = resumeHint(crossed, done, isPersistent, previous);
+    expect(hint.split('\n')[1]).toBe(`  kiln run p --params 'note=it'\\''s' --no-cache --from-nodes "node3_A,node3_B"`);
+    expect(hint).not.toContain('node1_A');
+  });
 });

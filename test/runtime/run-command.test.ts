@@ -199,6 +199,9 @@ describe('node filters', () => {
     [['--from-nodes', 'combine'], ['combine', 'summarize']],
     [['--to-nodes', 'combine'], ['left_branch', 'right_branch', 'combine']],
     [['--tags', 'branch'], ['left_branch', 'right_branch']],
+    // Kedro semantics: a tag no node has selects nothing and is no error; a parameter is a dataset to start from.
+    [['--tags', 'branch,nightly'], ['left_branch', 'right_branch']],
+    [['--from-inputs', 'params:scale.left'], ['left_branch', 'combine', 'summarize']],
     [['--from-inputs', 'left'], ['combine', 'summarize']],
     [['--to-outputs', 'left'], ['left_branch']],
     [['--from-nodes', 'right_branch', '--to-nodes', 'combine'], ['right_branch', 'combine']],
@@ -212,7 +215,7 @@ describe('node filters', () => {
   it.each([
     [['--nodes', 'combien'], "unknown node 'combien'", "'combine'"],
     [['--from-nodes', 'left_brnach'], "unknown node 'left_brnach'", "'left_branch'"],
-    [['--tags', 'brnch'], "unknown tag 'brnch'", "'branch'"],
+    [['--tags', 'brnch'], "no node has tag 'brnch'", "'branch'"],
     [['--to-outputs', 'combinde'], "unknown dataset 'combinde'", "'combined'"],
   ])('%j is exit 1 with a suggestion', async (args, message, suggestion) => {
     const r = await kiln(cloneProject(ran), '--no-track', ...args);
@@ -263,6 +266,19 @@ describe('a failing node', () => {
     expect(r.stderr).toContain('There are 2 nodes that did not run.');
     expect(r.stderr).toContain('--from-nodes "combine"');
     expect(summary(r.stderr)).toEqual({ left_branch: 'done', right_branch: 'done', combine: 'failed', summarize: 'not run' });
+  });
+
+  it('gives a resume command that, run as it is, re-runs only what did not finish', async () => {
+    const root = cloneProject(template);
+    const failed = await kiln(root, '--no-track', '--no-cache', '--from-nodes', 'left_branch,right_branch', '--params', 'fault=summarize:throw');
+    expect(failed.code).toBe(1);
+    const line = failed.stderr.split('\n').find((l) => l.trim().startsWith('kiln run'));
+    expect(line?.trim()).toBe(`kiln run --project ${root} --no-track --no-cache --params fault=summarize:throw --from-nodes "summarize"`);
+    // The command as a shell would split it, without the fault: only summarize runs.
+    const words = line!.trim().replace('fault=summarize:throw', 'fault=none').split(' ').map((w) => w.replace(/^"(.*)"$/, '$1'));
+    const resumed = await runMain(words.slice(1), { cwd: root });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(summary(resumed.stderr)).toEqual({ summarize: 'done' });
   });
 
   it('says "No nodes ran." when the first node fails', async () => {

@@ -103,6 +103,26 @@ describe('run store', () => {
     expect((await tracking.objects.getBytes(rec.files[0].object)).toString()).toBe('<svg>2</svg>');
   });
 
+  it('never records a run FINISHED when one of its nodes failed or never ended: it is FAILED, naming them', async () => {
+    const { tracking } = tempStore();
+    const finish = async (nodes: Array<[string, 'FINISHED' | 'FAILED' | null]>) => {
+      const run = await tracking.runs.createRun(newRun());
+      for (const [node, status] of nodes) {
+        const id = await tracking.runs.startNode(run.id, node, { fingerprint: `fp-${node}` });
+        if (status) await tracking.runs.finishNode(id, { status });
+      }
+      await tracking.runs.finishRun(run.id, { status: 'FINISHED' });
+      return tracking.runs.getRun(run.id);
+    };
+    const failed = await finish([['split', 'FINISHED'], ['load', 'FAILED']]);
+    expect([failed.status, failed.error]).toEqual(['FAILED', "node 'load' failed"]);
+    const hanging = await finish([['split', 'FINISHED'], ['train', null]]);
+    expect([hanging.status, hanging.error]).toEqual(['FAILED', "node 'train' did not end"]);
+    expect(hanging.nodes.map((n) => n.status)).toEqual(['FINISHED', 'FAILED']);
+    const fine = await finish([['split', 'FINISHED']]);
+    expect([fine.status, fine.error]).toEqual(['FINISHED', null]);
+  });
+
   it('refuses to write to a run that is no longer RUNNING (KILN4010)', async () => {
     const { tracking } = tempStore();
     const run = await tracking.runs.createRun(newRun());

@@ -30,4 +30,5 @@ export const compilerCodes = {
   KILN2026: { severity: 'error', message: "parameter '{key}' is declared in two parameters files", hint: 'The other declaration is in {other}; keep one.' },
   KILN2027: { severity: 'error', message: "dataset '{dataset}' of type {type} {problem}", hint: '{fix}' },
   KILN2028: { severity: 'error', message: "{what} must not be named '{name}'", hint: '{why}' },
+  KILN2040: { severity: 'error', message: "no node has tag '{tag}', so --tags selected nothing for it.{suggestion}", hint: 'Tags in use: {known}.' },
 } satisfies Record<string, CodeDefinition>;
