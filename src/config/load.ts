@@ -108,7 +108,7 @@ async function readReferencedFiles(out: LoadedProject): Promise<void> {
   const wanted = new Set<string>();
   for (const c of out.catalogs) {
     if (!c.valid) continue;
-    for (const entry of Object.values(c.value as Record<string, { schema?: string }>)) {
+    for (const entry of Object.values((c.value ?? {}) as Record<string, { schema?: string }>)) {
       if (entry?.schema) wanted.add(joinRel(c.file, entry.schema));
     }
   }

@@ -99,6 +99,18 @@ export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string,
 export function loadRecordSchema(rel: string, sources: ReadonlyMap<string, string>): Record<string, unknown> | string {
   const text = sources.get(rel);
   if (text === undefined) return `there is no file ${rel}`;
+  // Compiling a schema is the slow part; its verdict depends on the text alone (a project compiled many times in one
+  // process, by watch or by tests, has the same few schemas). The value is parsed afresh: callers keep it.
+  const verdict = schemaVerdicts.get(text) ?? checkRecordSchema(text);
+  if (schemaVerdicts.size > 1000) schemaVerdicts.clear();
+  schemaVerdicts.set(text, verdict);
+  return verdict === null ? (JSON.parse(text) as Record<string, unknown>) : verdict;
+}
+
+const schemaVerdicts = new Map<string, string | null>();
+
+/** Why the text cannot be used as a record schema, or null when it can. */
+function checkRecordSchema(text: string): string | null {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -115,7 +127,7 @@ export function loadRecordSchema(rel: string, sources: ReadonlyMap<string, strin
   } catch (e) {
     return `it is not a valid JSON Schema (${(e as Error).message})`;
   }
-  return json as Record<string, unknown>;
+  return null;
 }
 
 function findExternalRef(v: unknown): string | undefined {

@@ -17,4 +17,5 @@ export const configCodes = {
   KILN1013: { severity: 'error', message: "path '{path}' escapes the project root", hint: 'Paths are resolved from the project root and must stay inside it; use a relative path, or allow the location in kiln.yaml under `paths.allow`.' },
   KILN1015: { severity: 'error', message: 'the project is not an ES module package: {reason}', hint: 'kiln compiles pipelines to ES modules and runs node code as ES modules; add "type": "module" to {file} (or create a package.json with it at the project root).' },
   KILN1014: { severity: 'error', message: "pipeline '{name}' is declared twice", hint: 'Pipeline names are unique within a project; the other declaration is in {other}.' },
+  KILN1016: { severity: 'error', message: 'YAML collections nest more than {limit} levels deep here', hint: 'Declarations nest a few levels; flatten the structure (dotted names, or a data file in the catalog) below {limit} levels.' },
 } satisfies Record<string, CodeDefinition>;
