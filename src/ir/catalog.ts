@@ -65,6 +65,9 @@ export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string,
         }
       }
       if (raw.type === 'partitioned' && entry.options.dataset === undefined) entry.options = { ...entry.options, dataset: 'json' };
+      const control = (['path', 'schema'] as const).filter((k) => raw[k] !== undefined && /[\u0000-\u001f\u007f]/.test(raw[k]!));
+      for (const k of control) diagnostics.push(diag('KILN1017', { path: JSON.stringify(raw[k]) }, locate(f, `${ptr}/${k}`)));
+      if (control.length) continue;
       if (raw.path !== undefined) {
         const p = raw.path.replace(/\\/g, '/');
         const abs = path.resolve(root, p);

@@ -18,4 +18,7 @@ export const configCodes = {
   KILN1015: { severity: 'error', message: 'the project is not an ES module package: {reason}', hint: 'kiln compiles pipelines to ES modules and runs node code as ES modules; add "type": "module" to {file} (or create a package.json with it at the project root).' },
   KILN1014: { severity: 'error', message: "pipeline '{name}' is declared twice", hint: 'Pipeline names are unique within a project; the other declaration is in {other}.' },
   KILN1016: { severity: 'error', message: 'YAML collections nest more than {limit} levels deep here', hint: 'Declarations nest a few levels; flatten the structure (dotted names, or a data file in the catalog) below {limit} levels.' },
+  KILN1017: { severity: 'error', message: 'path {path} contains a control character', hint: 'No file system path contains NUL, and control characters in a path are a slip of the keyboard or the editor; remove them.' },
+  KILN1018: { severity: 'error', message: "`{key}: {path}` {problem}", hint: '{fix}' },
+  KILN1019: { severity: 'error', message: "path '{path}' leads outside the project through a symbolic link (it resolves to {real})", hint: 'kiln reads and writes only inside the project; replace the link with a folder or file inside the project, or point the path elsewhere.' },
 } satisfies Record<string, CodeDefinition>;
