@@ -3,6 +3,7 @@ import { Composer, Lexer, LineCounter, Parser, YAMLParseError, parseDocument, vi
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import { firstTooDeep, MAX_NESTING } from './nesting.ts';
+import { unsupportedYaml } from './tags.ts';
 
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 /** Nodes the document may expand to once aliases are resolved; real declarations are far below this. */
@@ -319,6 +320,8 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
     diagnostics.push(diag('KILN1001', { detail }, spanLocation(file, lineCounter, start, Math.max(end, start + 1))));
   }
   if (diagnostics.length > 0) return { file: f, diagnostics };
+  const unsupported = unsupportedYaml(file, lineCounter, tokens, doc);
+  if (unsupported.length > 0) return { file: f, diagnostics: unsupported };
 
   // Only aliases can blow a document up: a large file without any is bounded by the size limit, and is no bomb.
   const firstAlias = findFirstAlias(doc.contents);

@@ -21,4 +21,7 @@ export const configCodes = {
   KILN1017: { severity: 'error', message: 'path {path} contains a control character', hint: 'No file system path contains NUL, and control characters in a path are a slip of the keyboard or the editor; remove them.' },
   KILN1018: { severity: 'error', message: "`{key}: {path}` {problem}", hint: '{fix}' },
   KILN1019: { severity: 'error', message: "path '{path}' leads outside the project through a symbolic link (it resolves to {real})", hint: 'kiln reads and writes only inside the project; replace the link with a folder or file inside the project, or point the path elsewhere.' },
+  KILN1020: { severity: 'error', message: 'YAML tag {tag} is not supported in declarations', hint: 'Declarations hold plain data: strings, numbers, booleans, null, lists and mappings. Remove the tag; write a date as a quoted string, and keep binary data in a catalog dataset.' },
+  KILN1021: { severity: 'error', message: 'YAML directive {directive} is not supported', hint: 'kiln reads every declaration as YAML 1.2 with the core schema and no custom tags; remove the directive line (and the --- after it).' },
+  KILN1022: { severity: 'warning', message: "record schema '{path}' of dataset '{dataset}': {warning}", hint: 'Records are not checked against it. Use a format kiln knows (those of ajv-formats: date, date-time, email, uri, uuid, ...) or remove `format:`.' },
 } satisfies Record<string, CodeDefinition>;
