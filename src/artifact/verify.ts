@@ -58,14 +58,14 @@ export async function verifyArtifact(dir: string, digest?: string): Promise<Arti
     } catch {
       actual = '';
     }
-    if (actual && actual !== digest) throw new KilnError(diag('KILN6002', { artifact: dir, file: `${MANIFEST_FILE} (its sha256 is not the ${digest.slice(0, 12)}… recorded when it was built or published)` }));
+    if (actual && actual !== digest) throw new KilnError(diag('KILN6002', { artifact: dir, problem: `${MANIFEST_FILE} does not match the sha256 ${digest.slice(0, 12)}… recorded when it was built or published` }));
   }
   const manifest = await readManifest(dir);
   const present = new Set((await listFiles(dir)).filter((f) => f !== MANIFEST_FILE));
   for (const [file, hash] of Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (file.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(file)) throw new KilnError(diag('KILN6005', { artifact: dir, reason: `it lists a path outside the artifact: ${file}` }));
     if (!present.has(file)) throw new KilnError(diag('KILN6003', { artifact: dir, file }));
-    if ((await hashFile(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, file }));
+    if ((await hashFile(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, problem: `${file} does not match its sha256 in ${MANIFEST_FILE}` }));
     present.delete(file);
   }
   const extra = [...present];

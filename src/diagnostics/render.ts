@@ -75,6 +75,7 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
     const text = opts.source(d.location.file);
     if (text !== undefined) out.push('', ...codeFrame(d, text, paint), '');
   }
+  for (const r of d.related ?? []) out.push(`  ${paint('note:', 'cyan')} ${r.message} at ${paint(`${display(r.location.file)}:${r.location.line}:${r.location.column}`, 'cyan')}`);
   if (d.hint) out.push(`  ${paint('hint:', 'cyan')} ${d.hint}`);
   return out.join('\n');
 }
