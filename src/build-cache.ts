@@ -92,10 +92,11 @@ export async function buildForRun(root: string): Promise<RunBuild> {
   if (entry && (await buildKey(root, quick.loaded.sources, entry.projectFiles)) === entry.key && (await generatedIntact(root, entry.generated))) {
     return { analyzed: quick, warnings: entry.warnings, pipelineModules: entry.pipelineModules, modelModules: entry.modelModules, rewritten: { changed: [], removed: [] }, cached: true };
   }
-  const { buildProject, writeGenerated } = await import('./build.ts');
+  const { buildProject, writeGenerated, refusedOverwrites } = await import('./build.ts');
   const build = await buildProject(root, { typecheck: 'cached' });
   if (!build.ok || !build.ir || !build.output) throw new KilnError(build.diagnostics);
   const rewritten = await writeGenerated(root, build.ir.settings.generatedDir, build.output.files);
+  if (rewritten.foreign.length) throw new KilnError(refusedOverwrites(build.ir.settings, rewritten.foreign));
   const warnings = build.diagnostics.filter((d) => d.severity !== 'error');
   const next: BuildCacheEntry = {
     key: await buildKey(root, build.loaded.sources, build.projectFiles),

@@ -7,6 +7,8 @@ import { typecheck } from './codegen/typecheck.ts';
 import { cachedTypecheck } from './codegen/typecheck-cache.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
+import { diag } from './diagnostics/diagnostic.ts';
+import type { ProjectSettings } from './ir/types.ts';
 import { writeFileAtomic } from './runtime/atomic.ts';
 import type { ProjectHost } from './config/host.ts';
 
@@ -50,7 +52,7 @@ async function staleGeneratedFiles(root: string, generatedDir: string, keep: Rea
       if (e.isDirectory()) await walk(child);
       else if (e.isFile() && e.name.endsWith('.ts') && !keep.has(child)) {
         const head = (await fs.readFile(path.join(root, child), 'utf8')).slice(0, 200);
-        if (head.startsWith(`// ${GENERATED_HEADER}`)) out.push(child);
+        if (isGenerated(head)) out.push(child);
       }
     }
   };
@@ -61,11 +63,21 @@ async function staleGeneratedFiles(root: string, generatedDir: string, keep: Rea
 export interface GeneratedDiff {
   changed: string[];
   removed: string[];
+  /** Files at a path kiln would write that kiln did not generate (no header): a person's file, never overwritten. */
+  foreign: string[];
+}
+
+const isGenerated = (text: string) => text.startsWith(`// ${GENERATED_HEADER}`);
+
+/** KILN2029 for each file kiln refused to overwrite, at kiln.yaml's `generated:` (or the project file). */
+export function refusedOverwrites(settings: ProjectSettings, foreign: readonly string[]): Diagnostic[] {
+  return foreign.map((file) => diag('KILN2029', { file }, settings.generatedLocation ?? settings.location));
 }
 
 /** Which generated files differ from what is on disk. */
 export async function diffGenerated(root: string, generatedDir: string, files: ReadonlyMap<string, string>): Promise<GeneratedDiff> {
   const changed: string[] = [];
+  const foreign: string[] = [];
   for (const [rel, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let current: string | undefined;
     try {
@@ -74,14 +86,19 @@ export async function diffGenerated(root: string, generatedDir: string, files: R
       current = undefined;
     }
     if (current !== text) changed.push(rel);
+    if (current !== undefined && !isGenerated(current)) foreign.push(rel);
   }
   const removed = await staleGeneratedFiles(root, generatedDir, new Set(files.keys()));
-  return { changed, removed };
+  return { changed, removed, foreign };
 }
 
-/** Writes what changed (each file atomically) and removes kiln's own files that are no longer produced. */
+/**
+ * Writes what changed (each file atomically) and removes kiln's own files that are no longer produced. Writes nothing
+ * when a file kiln would write is not one it generated: deletions already spare such files, and writes must too.
+ */
 export async function writeGenerated(root: string, generatedDir: string, files: ReadonlyMap<string, string>): Promise<GeneratedDiff> {
   const diff = await diffGenerated(root, generatedDir, files);
+  if (diff.foreign.length) return diff;
   for (const rel of diff.changed) {
     const abs = path.join(root, rel);
     await fs.mkdir(path.dirname(abs), { recursive: true });

@@ -15,6 +15,9 @@ export interface AnalyzedProject {
   ok: boolean;
 }
 
+/** The checks module, imported once: each dynamic import asks the module loader again, which costs milliseconds. */
+let checksModule: Promise<typeof import('./check/index.ts')> | undefined;
+
 /** `checks: false` resolves the IR without the semantic checks (a caller that has their verdict cached). */
 export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { checks?: boolean } = {}): Promise<AnalyzedProject> {
   const host = typeof hostOrRoot === 'string' ? fsHost(path.resolve(hostOrRoot)) : hostOrRoot;
@@ -28,7 +31,7 @@ export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { c
     ir = resolved.ir;
     if (ir && opts.checks !== false) {
       // Loaded on demand: the checks parse node modules with the TypeScript compiler, which is slow to import.
-      const { checkProject } = await import('./check/index.ts');
+      const { checkProject } = await (checksModule ??= import('./check/index.ts'));
       diagnostics.push(...checkProject(ir, loaded.sources, resolved.cyclic));
     }
   }

@@ -85,13 +85,13 @@ export async function verifiedArtifact(dir: string, opts: AnchorOptions = {}): P
   if (!files.includes(MANIFEST_FILE)) await readManifest(dir);
   const anchor = await anchorOf(dir, opts);
   const actual = await artifactDigest(dir);
-  if (anchor !== null && actual !== anchor) throw new KilnError(diag('KILN6002', { artifact: dir, file: `${MANIFEST_FILE} (its sha256 is not the ${anchor.slice(0, 12)}… recorded when it was built or published)` }));
+  if (anchor !== null && actual !== anchor) throw new KilnError(diag('KILN6002', { artifact: dir, problem: `${MANIFEST_FILE} does not match the sha256 ${anchor.slice(0, 12)}… recorded when it was built or published` }));
   const manifest = await readManifest(dir);
   const present = new Set(files.filter((f) => f !== MANIFEST_FILE));
   for (const [file, hash] of Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (file.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(file)) throw new KilnError(diag('KILN6005', { artifact: dir, reason: `it lists a path outside the artifact: ${file}` }));
     if (!present.has(file)) throw new KilnError(diag('KILN6003', { artifact: dir, file }));
-    if ((await hashFile(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, file }));
+    if ((await hashFile(path.join(dir, ...file.split('/')))) !== hash) throw new KilnError(diag('KILN6002', { artifact: dir, problem: `${file} does not match its sha256 in ${MANIFEST_FILE}` }));
     present.delete(file);
   }
   const extra = [...present];

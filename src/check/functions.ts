@@ -15,9 +15,12 @@ export function exportedNames(file: string, text: string): Set<string> | null {
   const hasDefault = (n: ts.Node) => ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
   for (const st of sf.statements) {
     if (ts.isExportDeclaration(st)) {
+      // A type is no function a node could run: `export type { X }` and `export { type X }` are not candidates.
+      if (st.isTypeOnly) continue;
       if (!st.exportClause) star = true;
-      else if (ts.isNamedExports(st.exportClause)) for (const el of st.exportClause.elements) names.add(el.name.text);
-      else if (ts.isNamespaceExport(st.exportClause)) names.add(st.exportClause.name.text);
+      else if (ts.isNamedExports(st.exportClause)) {
+        for (const el of st.exportClause.elements) if (!el.isTypeOnly) names.add(el.name.text);
+      } else if (ts.isNamespaceExport(st.exportClause)) names.add(st.exportClause.name.text);
     } else if (ts.isExportAssignment(st)) {
       names.add('default');
     } else if (hasExport(st)) {
@@ -28,6 +31,18 @@ export function exportedNames(file: string, text: string): Set<string> | null {
     }
   }
   return star ? null : names;
+}
+
+/** Exports by module text: parsing a module is the slow part of the checks, and a process that analyses a project again (tests, a fuzz) sees the same texts. */
+const exportsByText = new Map<string, Set<string> | null>();
+
+function exportsOf(file: string, text: string): Set<string> | null {
+  const key = `${file}\0${text}`;
+  if (!exportsByText.has(key)) {
+    if (exportsByText.size > 500) exportsByText.clear();
+    exportsByText.set(key, exportedNames(file, text));
+  }
+  return exportsByText.get(key)!;
 }
 
 export function checkFunctions(nodes: readonly NodeIR[], sources: ReadonlyMap<string, string>, out: Diagnostic[]): void {
@@ -42,7 +57,7 @@ export function checkFunctions(nodes: readonly NodeIR[], sources: ReadonlyMap<st
       missing.add(n.func.module);
       continue;
     }
-    if (!cache.has(n.func.module)) cache.set(n.func.module, exportedNames(n.func.module, text));
+    if (!cache.has(n.func.module)) cache.set(n.func.module, exportsOf(n.func.module, text));
     const names = cache.get(n.func.module);
     if (names && !names.has(n.func.export)) {
       const list = [...names].sort();

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CommandModule } from './main.ts';
 import { report, EXIT_OK, EXIT_USER } from './io.ts';
-import { buildProject, diffGenerated, writeGenerated } from '../build.ts';
+import { buildProject, diffGenerated, refusedOverwrites, writeGenerated } from '../build.ts';
 import { diag } from '../diagnostics/diagnostic.ts';
 
 export const compileCommand: CommandModule = {
@@ -21,14 +21,17 @@ export const compileCommand: CommandModule = {
         let summary = '';
         if (result.output && result.ir && result.ok) {
           const gen = result.ir.settings.generatedDir;
+          const refuse = (foreign: string[]) => diagnostics.push(...refusedOverwrites(result.ir!.settings, foreign));
           if (opts.check) {
             const diff = await diffGenerated(root, gen, result.output.files);
+            refuse(diff.foreign);
             const stale = [...diff.changed, ...diff.removed.map((f) => `${f} (no longer generated)`)];
             if (stale.length) diagnostics.push(diag('KILN2024', { files: stale.join(', ') }));
             else summary = `generated/ is up to date (${result.output.files.size} files)\n`;
           } else {
             const diff = await writeGenerated(root, gen, result.output.files);
-            summary = `compiled ${Object.keys(result.ir.pipelines).length} pipeline(s): ${diff.changed.length} file(s) written, ${diff.removed.length} removed, ${result.output.files.size - diff.changed.length} unchanged\n`;
+            refuse(diff.foreign);
+            if (!diff.foreign.length) summary = `compiled ${Object.keys(result.ir.pipelines).length} pipeline(s): ${diff.changed.length} file(s) written, ${diff.removed.length} removed, ${result.output.files.size - diff.changed.length} unchanged\n`;
           }
         }
         const code = report(io, diagnostics, { json: opts.json, sources: result.loaded.sources, root });

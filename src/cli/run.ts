@@ -120,8 +120,9 @@ type Tracked = Awaited<ReturnType<typeof startTracking>>;
 /** Sets up the TensorFlow.js backend: only when a node actually executes, so a run that skips every node never loads it. */
 async function setUpBackend(io: Io, request: string, tracked: Tracked | null): Promise<string> {
   const { selectBackend } = await import('../ml/backend.ts');
+  const { backendLine } = await import('../ml/backend-line.ts');
   const sel = await selectBackend(request as Parameters<typeof selectBackend>[0]);
-  io.err(`backend: ${sel.name}${sel.skipped.length ? ` (skipped ${sel.skipped.map((s) => s.reason).join('; ')})` : ''}\n`);
+  io.err(backendLine(sel, Boolean(process.env.KILN_DEBUG)));
   await tracked?.recorder.setBackend(sel.name, sel.tf.version.tfjs);
   return sel.name;
 }

@@ -87,6 +87,14 @@ function expressionAt(sf: ts.SourceFile, start: number, kind: 'element' | 'satis
   return result;
 }
 
+/** A parameter input that does not fit is fixed in parameters.yaml as often as in the wiring: point at its line too. */
+function withParameter(d: Diagnostic, origin: LineOrigin, ir: ProjectIR): Diagnostic {
+  if (origin.kind !== 'input' || !origin.binding.dataset.startsWith('params:')) return d;
+  const key = origin.binding.dataset.slice('params:'.length);
+  const location = ir.parameters.locations[key];
+  return location ? { ...d, related: [{ message: `parameter '${key}' is declared`, location }] } : d;
+}
+
 function describeOrigin(origin: LineOrigin, checker: ts.TypeChecker, sf: ts.SourceFile, start: number, tsMessage: string): Diagnostic {
   const show = (t: ts.Type | undefined) => (t ? checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope) : 'unknown');
   switch (origin.kind) {
@@ -189,7 +197,7 @@ export function typecheck(ir: ProjectIR, output: CompileOutput): TypecheckResult
       if (generated.has(abs)) {
         const line = sf.getLineAndCharacterOfPosition(d.start).line;
         const origin = originOf(abs, line);
-        if (origin) diagnostics.push(describeOrigin(origin, checker, sf, d.start, message));
+        if (origin) diagnostics.push(withParameter(describeOrigin(origin, checker, sf, d.start, message), origin, ir));
         else diagnostics.push(diag('KILN2023', { message: `in generated code (${rel}:${line + 1}): ${message.split('\n')[0]}`, file: rel }, undefined, message));
       } else {
         diagnostics.push(diag('KILN2023', { message: `TS${d.code}: ${message.split('\n')[0]}`, file: rel }, tsLocation(sf, d.start, d.length ?? 1, rel), message.includes('\n') ? message : undefined));

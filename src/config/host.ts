@@ -12,6 +12,12 @@ export interface ProjectHost {
   fileSize(relPath: string): Promise<number | undefined>;
   /** All files under a folder, recursively, as project-relative paths, sorted. */
   listFiles(relDir: string): Promise<string[]>;
+  /**
+   * Absolute path a project-relative path really leads to, symbolic links resolved (for a path that does not exist
+   * yet, its deepest existing folder resolved and the rest appended); undefined when it cannot be told. Hosts without
+   * links (a git revision) leave it out.
+   */
+  realPath?(relPath: string): Promise<string | undefined>;
   /** The nearest package.json at or above the root, with its "type" (Node decides ES module or CommonJS by it). */
   packageJson?(): Promise<{ path: string; type: string | null } | null>;
 }
@@ -37,6 +43,21 @@ export function fsHost(root: string): ProjectHost {
         return st.isFile() ? st.size : undefined;
       } catch {
         return undefined;
+      }
+    },
+    async realPath(relPath) {
+      let at = abs(relPath);
+      const rest: string[] = [];
+      for (;;) {
+        try {
+          return path.join(await fs.realpath(at), ...rest.reverse());
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+          if (path.dirname(at) === at) return undefined;
+          rest.push(path.basename(at));
+          at = path.dirname(at);
+        }
       }
     },
     async packageJson() {

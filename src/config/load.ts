@@ -3,13 +3,14 @@
 // (record schemas, node modules) so that later stages do no I/O.
 import path from 'node:path';
 import { diag } from '../diagnostics/diagnostic.ts';
-import type { Diagnostic } from '../diagnostics/types.ts';
+import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { ProjectHost } from './host.ts';
 import { parseYamlFile, locate, MAX_FILE_BYTES, type YamlFile } from './yaml.ts';
 import { validateDeclaration } from './validate.ts';
 import { normalizeProject, type RawProject } from './defaults.ts';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { DeclarationKind } from './schemas.ts';
+import { checkProjectPaths } from './project-paths.ts';
 
 export interface LoadedFile extends YamlFile {
   kind: DeclarationKind;
@@ -71,12 +72,11 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   const raw = projectFile.value as RawProject;
   const hookLocations = (raw.hooks ?? []).map((_, i) => locate(projectFile, `/hooks/${i}`));
   const settings = normalizeProject(raw, host.root, locate(projectFile, ''), hookLocations);
+  if (raw.generated !== undefined) settings.generatedLocation = locate(projectFile, '/generated');
   // kiln writes generated/ and the store, reads the declarations and imports the hooks: all of them inside the project.
-  const outside = ([['/pipelines', raw.pipelines], ['/generated', raw.generated], ['/store', raw.store]] as const).filter(([, p]) => p !== undefined && escapesRoot(p));
-  for (const [pointer, p] of outside) out.diagnostics.push(diag('KILN1013', { path: p }, locate(projectFile, pointer)));
-  const outsideHooks = settings.hooks.filter((h) => escapesRoot(h.module));
-  for (const h of outsideHooks) out.diagnostics.push(diag('KILN1013', { path: h.module }, h.location));
-  if (outside.length || outsideHooks.length) return out;
+  const pathProblems = await checkProjectPaths(raw, settings, host, projectFile);
+  out.diagnostics.push(...pathProblems);
+  if (pathProblems.length) return out;
   out.settings = settings;
   if (host.packageJson) {
     const pkg = await host.packageJson();
@@ -103,26 +103,53 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   return out;
 }
 
-/** Reads record schemas and node modules named by valid declarations, so resolution and checks stay pure. */
+/**
+ * Reads record schemas and node modules named by valid declarations, so resolution and checks stay pure. A file
+ * reached through a symbolic link that leads outside the project is refused (KILN1019) and not read, as kiln would
+ * otherwise import or trust code from anywhere; a hook module that does not exist is an error here, where its
+ * kiln.yaml line is known (node modules and schemas are reported by the checks that use them).
+ */
 async function readReferencedFiles(out: LoadedProject): Promise<void> {
-  const wanted = new Set<string>();
+  const wanted = new Map<string, SourceLocation>();
+  const want = (rel: string, location: SourceLocation) => {
+    if (!wanted.has(rel)) wanted.set(rel, location);
+  };
   for (const c of out.catalogs) {
     if (!c.valid) continue;
-    for (const entry of Object.values(c.value as Record<string, { schema?: string }>)) {
-      if (entry?.schema) wanted.add(joinRel(c.file, entry.schema));
+    for (const [name, entry] of Object.entries((c.value ?? {}) as Record<string, { schema?: string }>)) {
+      if (entry?.schema) want(joinRel(c.file, entry.schema), locate(c, `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/schema`));
     }
   }
   for (const p of out.pipelines) {
     if (!p.valid) continue;
     const v = p.value as { nodes: Array<{ run?: string }>; model?: { input_schema?: string; output_schema?: string } };
-    for (const n of v.nodes) if (n.run) wanted.add(joinRel(p.file, n.run.split('#')[0]));
-    if (v.model?.input_schema) wanted.add(joinRel(p.file, v.model.input_schema));
-    if (v.model?.output_schema) wanted.add(joinRel(p.file, v.model.output_schema));
+    v.nodes.forEach((n, i) => {
+      if (n.run) want(joinRel(p.file, n.run.split('#')[0]), locate(p, `/nodes/${i}/run`));
+    });
+    if (v.model?.input_schema) want(joinRel(p.file, v.model.input_schema), locate(p, '/model/input_schema'));
+    if (v.model?.output_schema) want(joinRel(p.file, v.model.output_schema), locate(p, '/model/output_schema'));
   }
-  for (const h of out.settings?.hooks ?? []) wanted.add(h.module);
-  for (const rel of [...wanted].sort()) {
+  const hooks = new Set<string>();
+  for (const h of out.settings?.hooks ?? []) {
+    hooks.add(h.module);
+    want(h.module, h.location ?? { file: PROJECT_FILE, line: 1, column: 1, endLine: 1, endColumn: 1 });
+  }
+  const realRoot = out.host.realPath ? await out.host.realPath('') : undefined;
+  for (const [rel, location] of [...wanted.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (escapesRoot(rel) || out.sources.has(rel)) continue;
+    if (realRoot !== undefined) {
+      const real = await out.host.realPath!(rel);
+      const inside = real !== undefined && !path.relative(realRoot, real).startsWith('..') && !path.isAbsolute(path.relative(realRoot, real));
+      if (real !== undefined && !inside) {
+        out.diagnostics.push(diag('KILN1019', { path: rel, real }, location));
+        continue;
+      }
+    }
     const size = await out.host.fileSize(rel);
+    if (size === undefined && hooks.has(rel)) {
+      out.diagnostics.push(diag('KILN1011', { what: 'hook module', path: rel, fix: "Hook modules are relative to the project root; create the file or fix the path under `hooks:` in kiln.yaml." }, location));
+      continue;
+    }
     if (size === undefined || size > 8 * MAX_FILE_BYTES) continue;
     const text = await out.host.readFile(rel);
     if (text !== undefined) out.sources.set(rel, text);

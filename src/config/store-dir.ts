@@ -16,6 +16,6 @@ export function storeDirOf(projectRoot: string): string {
     store = undefined;
   }
   // A store outside the project is refused by validation (load.ts, escapesRoot); reading commands then use the default.
-  const inside = typeof store === 'string' && store !== '' && !path.isAbsolute(store) && !path.posix.normalize(store.replace(/\\/g, '/')).startsWith('..');
+  const inside = typeof store === 'string' && store !== '' && !/[\u0000-\u001f\u007f]/.test(store) && !path.isAbsolute(store) && !path.posix.normalize(store.replace(/\\/g, '/')).startsWith('..');
   return path.join(root, inside ? (store as string) : DEFAULTS.store);
 }

@@ -110,6 +110,9 @@ function toDiagnostic(kind: DeclarationKind, f: YamlFile, e: ErrorObject): Diagn
     }
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
+      // A mapping or list where a type name belongs is a wrong type (the schema's own 'type' error says so), not an
+      // unknown type named '[object Object]'.
+      if (schema['x-kiln-code'] === 'KILN1009' && typeof e.data !== 'string') return undefined;
       if (schema['x-kiln-code'] === 'KILN1009') {
         const dataset = pointer.split('/')[1] ?? '';
         return diag('KILN1009', { type: String(e.data), dataset, suggestion: didYouMean(String(e.data), allowed), allowed: allowed.join(', ') }, locate(f, pointer));

@@ -1,7 +1,9 @@
 // Parsing one YAML declaration file with source positions, refusing duplicate keys, huge files and alias bombs.
-import { Lexer, LineCounter, parseDocument, visit, isAlias, isMap, isSeq, isScalar, isPair, type Alias, type Document, type Node as YamlNode, type ParsedNode } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, YAMLParseError, parseDocument, visit, isAlias, isMap, isSeq, isScalar, isPair, type Alias, type CST, type Document, type Pair, type YAMLMap, type Node as YamlNode, type ParsedNode } from 'yaml';
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
+import { firstTooDeep, MAX_NESTING } from './nesting.ts';
+import { unsupportedYaml } from './tags.ts';
 
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 /** Nodes the aliases of a document may stand for once resolved; real declarations are far below this. */
@@ -250,6 +252,32 @@ export function aliasExpansion(doc: Document.Parsed, limit: number): number {
   return total;
 }
 
+/**
+ * The alias at which the expanded document first nests deeper than `limit` collections, or undefined. The depth of
+ * each node is memoised, so each node is measured once; the recursion is bounded by the expansion limit checked before.
+ */
+function aliasTooDeep(doc: Document.Parsed, limit: number): YamlNode | undefined {
+  const memo = new Map<YamlNode, number>();
+  let culprit: YamlNode | undefined;
+  const depth = (node: unknown, via: YamlNode | undefined): number => {
+    if (culprit || node === null || node === undefined) return 0;
+    if (isAlias(node)) return depth(resolveAlias(doc, node), via ?? node);
+    const n = node as YamlNode;
+    const cached = memo.get(n);
+    if (cached !== undefined) return cached;
+    memo.set(n, 0);
+    let d = 0;
+    if (isMap(n)) for (const p of n.items) d = Math.max(d, depth(p.key, via), depth(p.value, via));
+    else if (isSeq(n)) for (const item of n.items) d = Math.max(d, depth(item, via));
+    const own = isMap(n) || isSeq(n) ? d + 1 : 0;
+    if (own > limit && !culprit) culprit = via ?? n;
+    memo.set(n, own);
+    return own;
+  };
+  depth(doc.contents, undefined);
+  return culprit;
+}
+
 function checkDuplicateKeys(f: { file: string; lineCounter: LineCounter }, node: unknown, out: Diagnostic[]): void {
   if (isMap(node)) {
     const seen = new Map<string, YamlNode>();
@@ -266,6 +294,21 @@ function checkDuplicateKeys(f: { file: string; lineCounter: LineCounter }, node:
   } else if (isSeq(node)) {
     for (const item of node.items) checkDuplicateKeys(f, item, out);
   }
+}
+
+const PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: false, version: '1.2', schema: 'core', strict: true } as const;
+
+/** The one document of the file from its syntax tree (what parseDocument does, without lexing the text a second time). */
+function composeDocument(tokens: CST.Token[], length: number): Document.Parsed {
+  let doc: Document.Parsed | null = null;
+  for (const d of new Composer(PARSE_OPTIONS).compose(tokens, true, length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return doc!;
 }
 
 /** Parses `text` (from `file`), returning the file with positions and every problem found. */
@@ -292,7 +335,15 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
       diagnostics: [diag('KILN1004', { limit: limits.maxNodes }, spanLocation(file, counter, aliases.firstAlias, aliases.firstAlias + end))],
     };
   }
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2', schema: 'core', strict: true });
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const deep = firstTooDeep(tokens, MAX_NESTING);
+  if (deep >= 0) {
+    return {
+      file: { file, text, doc: parseDocument('', {}), lineCounter, value: undefined },
+      diagnostics: [diag('KILN1016', { limit: MAX_NESTING }, spanLocation(file, lineCounter, deep, deep + 1))],
+    };
+  }
+  const doc = composeDocument(tokens, text.length);
   const f = { file, text, doc, lineCounter, value: undefined as unknown };
   for (const e of doc.errors) {
     const [start, end] = e.pos;
@@ -300,10 +351,18 @@ export function parseYamlFile(file: string, text: string, limits = { maxBytes: M
     diagnostics.push(diag('KILN1001', { detail }, spanLocation(file, lineCounter, start, Math.max(end, start + 1))));
   }
   if (diagnostics.length > 0) return { file: f, diagnostics };
+  const unsupported = unsupportedYaml(file, lineCounter, tokens, doc);
+  if (unsupported.length > 0) return { file: f, diagnostics: unsupported };
 
+  // Only aliases can blow a document up: a large file without any is bounded by the size limit, and is no bomb.
   if (aliasExpansion(doc, limits.maxNodes) > limits.maxNodes) {
     const firstAlias = findFirstAlias(doc.contents);
     return { file: f, diagnostics: [diag('KILN1004', { limit: limits.maxNodes }, nodeLocation(f, firstAlias ?? doc.contents) ?? { file, line: 1, column: 1, endLine: 1, endColumn: 1 })] };
+  }
+  if (findFirstAlias(doc.contents)) {
+    // Aliases nest what their anchors mark: a chain of them nests deeper than the text shows.
+    const deepAlias = aliasTooDeep(doc, MAX_NESTING);
+    if (deepAlias) return { file: f, diagnostics: [diag('KILN1016', { limit: MAX_NESTING }, nodeLocation(f, deepAlias) ?? { file, line: 1, column: 1, endLine: 1, endColumn: 1 })] };
   }
   const unresolved = findUnresolvedAlias(doc);
   if (unresolved) {
@@ -385,6 +444,26 @@ export function pointerParts(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+const pairIndexes = new WeakMap<object, Map<string, Pair>>();
+
+/**
+ * The pair of each key of a mapping, built once per mapping: a diagnostic or a location is asked for every key of a
+ * file, and a scan of the mapping for each would make a file of many keys quadratic. The first pair of a key wins,
+ * as duplicate keys are refused before anything is located.
+ */
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      const k = keyText(p.key);
+      if (!index.has(k)) index.set(k, p as Pair);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
+}
+
 /** The YAML node at a JSON pointer, or the deepest existing ancestor, and whether it was found exactly. */
 export function nodeAtPointer(doc: Document.Parsed, pointer: string): { node: ParsedNode | null; key: ParsedNode | null; exact: boolean } {
   const parts = pointerParts(pointer);
@@ -393,7 +472,7 @@ export function nodeAtPointer(doc: Document.Parsed, pointer: string): { node: Pa
   for (const part of parts) {
     if (isAlias(node)) node = resolveAlias(doc, node);
     if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === part);
+      const pair = pairOf(node, part);
       if (!pair) return { node: node as ParsedNode, key: key as ParsedNode | null, exact: false };
       key = pair.key;
       node = pair.value;

@@ -53,6 +53,7 @@ export function toJson(d: Diagnostic): DiagnosticJson {
     hint: d.hint ?? null,
   };
   if (d.detail) out.detail = d.detail;
+  if (d.related?.length) out.related = d.related.map((r) => ({ message: r.message, file: r.location.file, line: r.location.line, column: r.location.column }));
   return out;
 }
 

@@ -19,13 +19,25 @@ export function colorEnabled(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY);
 }
 
+let lastText: string | undefined;
+let lastLines: string[] = [];
+
+/** The lines of a file, split once for all the diagnostics in it (thousands of them would otherwise split it thousands of times). */
+function linesOf(text: string): string[] {
+  if (text !== lastText) {
+    lastText = text;
+    lastLines = text.split(/\r?\n/);
+  }
+  return lastLines;
+}
+
 function codeFrame(d: Diagnostic, text: string, paint: (s: string, style: keyof typeof styles) => string): string[] {
   const loc = d.location!;
-  const lines = text.split(/\r?\n/);
+  const lines = linesOf(text);
   // The "line" after a final newline is not a line of the file.
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  const count = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const first = Math.max(1, loc.line - 2);
-  const last = Math.min(lines.length, Math.max(loc.line, Math.min(loc.endLine, loc.line + 4)) + 1);
+  const last = Math.min(count, Math.max(loc.line, Math.min(loc.endLine, loc.line + 4)) + 1);
   const width = String(last).length;
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
@@ -63,6 +75,7 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
     const text = opts.source(d.location.file);
     if (text !== undefined) out.push('', ...codeFrame(d, text, paint), '');
   }
+  for (const r of d.related ?? []) out.push(`  ${paint('note:', 'cyan')} ${r.message} at ${paint(`${display(r.location.file)}:${r.location.line}:${r.location.column}`, 'cyan')}`);
   if (d.hint) out.push(`  ${paint('hint:', 'cyan')} ${d.hint}`);
   return out.join('\n');
 }

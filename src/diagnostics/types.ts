@@ -29,6 +29,8 @@ export interface Diagnostic {
   location?: SourceLocation;
   /** Extra lines shown under the message (the TypeScript error behind a type-check diagnostic, a cycle...). */
   detail?: string;
+  /** Other places that explain it (where a parameter that does not fit is declared...). */
+  related?: Array<{ message: string; location: SourceLocation }>;
 }
 
 /** The JSON form printed by `--json`. */
@@ -43,4 +45,5 @@ export interface DiagnosticJson {
   message: string;
   hint: string | null;
   detail?: string;
+  related?: Array<{ message: string; file: string; line: number; column: number }>;
 }

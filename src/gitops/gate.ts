@@ -67,7 +67,7 @@ export function checkGate(input: GateInput): GateOutcome {
     if (!base || !dir || other === undefined) continue;
     const ok = dir === 'higher' ? value >= other : value <= other;
     if (!ok) diagnostics.push(diag('KILN7010', { model: input.model, metric, value: formatNumber(value), alias: base.alias, version: base.version, other: formatNumber(other) }, gate.location));
-    else passed.push(`${metric} ${formatNumber(value)} ${dir === 'higher' ? '≥' : '≤'} ${formatNumber(other)} of ${base.alias} (v${base.version})`);
+    else passed.push(`${metric} ${formatNumber(value)} ${dir === 'higher' ? '>=' : '<='} ${formatNumber(other)} of ${base.alias} (v${base.version})`);
   }
   return { diagnostics, passed };
 }

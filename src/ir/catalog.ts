@@ -1,6 +1,7 @@
 // Catalog files → DatasetIR entries: merged across files, paths and record schemas checked.
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -36,7 +37,15 @@ function allowedOutside(abs: string, allowed: string[]): boolean {
   return allowed.some((a) => abs === a || abs.startsWith(a.endsWith(path.sep) ? a : a + path.sep));
 }
 
-const schemaAjv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
+// ajv-formats is CommonJS: depending on the loader, its default import is the plugin or the module holding it.
+type FormatsPlugin = (ajv: Ajv) => unknown;
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+
+/** What ajv says while compiling a record schema (an unknown format, ignored): reported as diagnostics, never printed raw. */
+let ajvWarnings: string[] = [];
+const schemaAjv = new Ajv({ strict: false, allErrors: false, validateSchema: true, logger: { log: () => {}, warn: (...args: unknown[]) => ajvWarnings.push(args.map(String).join(' ')), error: () => {} } });
+// The formats records are checked against at run time (src/runtime/datasets/schema.ts): only others are unknown.
+addFormats(schemaAjv);
 
 export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string, string>, root: string, allowedPaths: string[], diagnostics: Diagnostic[]): Record<string, DatasetIR> {
   const datasets: Record<string, DatasetIR> = Object.create(null) as Record<string, DatasetIR>;
@@ -65,6 +74,9 @@ export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string,
         }
       }
       if (raw.type === 'partitioned' && entry.options.dataset === undefined) entry.options = { ...entry.options, dataset: 'json' };
+      const control = (['path', 'schema'] as const).filter((k) => raw[k] !== undefined && /[\u0000-\u001f\u007f]/.test(raw[k]!));
+      for (const k of control) diagnostics.push(diag('KILN1017', { path: JSON.stringify(raw[k]) }, locate(f, `${ptr}/${k}`)));
+      if (control.length) continue;
       if (raw.path !== undefined) {
         const p = raw.path.replace(/\\/g, '/');
         const abs = path.resolve(root, p);
@@ -86,6 +98,7 @@ export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string,
           else {
             entry.schema = rel;
             entry.schemaJson = loaded;
+            for (const warning of recordSchemaWarnings(rel, sources)) diagnostics.push(diag('KILN1022', { path: raw.schema, dataset: name, warning }, at));
           }
         }
       }
@@ -99,6 +112,34 @@ export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string,
 export function loadRecordSchema(rel: string, sources: ReadonlyMap<string, string>): Record<string, unknown> | string {
   const text = sources.get(rel);
   if (text === undefined) return `there is no file ${rel}`;
+  // Compiling a schema is the slow part; its verdict depends on the text alone (a project compiled many times in one
+  // process, by watch or by tests, has the same few schemas). The value is parsed afresh: callers keep it.
+  const verdict = verdictOf(text);
+  return verdict.error === null ? (JSON.parse(text) as Record<string, unknown>) : verdict.error;
+}
+
+/** What ajv warned about while compiling a usable record schema (an unknown format it will not check). */
+export function recordSchemaWarnings(rel: string, sources: ReadonlyMap<string, string>): string[] {
+  const text = sources.get(rel);
+  return text === undefined ? [] : verdictOf(text).warnings;
+}
+
+const schemaVerdicts = new Map<string, { error: string | null; warnings: string[] }>();
+
+function verdictOf(text: string): { error: string | null; warnings: string[] } {
+  let verdict = schemaVerdicts.get(text);
+  if (!verdict) {
+    ajvWarnings = [];
+    const error = checkRecordSchema(text);
+    verdict = { error, warnings: ajvWarnings.map((w) => w.replace(/\s+in schema at path "[^"]*"$/, '')) };
+    if (schemaVerdicts.size > 1000) schemaVerdicts.clear();
+    schemaVerdicts.set(text, verdict);
+  }
+  return verdict;
+}
+
+/** Why the text cannot be used as a record schema, or null when it can. */
+function checkRecordSchema(text: string): string | null {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -115,7 +156,7 @@ export function loadRecordSchema(rel: string, sources: ReadonlyMap<string, strin
   } catch (e) {
     return `it is not a valid JSON Schema (${(e as Error).message})`;
   }
-  return json as Record<string, unknown>;
+  return null;
 }
 
 function findExternalRef(v: unknown): string | undefined {

@@ -40,6 +40,12 @@ export function resolveProject(loaded: LoadedProject): ResolveResult {
       diagnostics.push(diag('KILN1014', { name: raw.pipeline, other: other.file.file }, locate(f, '/pipeline')));
       continue;
     }
+    // generated/<name>.ts: on macOS and Windows, p.ts and P.ts are one file, and one pipeline would overwrite the other.
+    const sameFile = [...decls.values()].find((d) => d.name.toLowerCase() === raw.pipeline.toLowerCase());
+    if (sameFile) {
+      diagnostics.push(diag('KILN2030', { name: raw.pipeline, other: sameFile.name, otherFile: sameFile.file.file }, locate(f, '/pipeline')));
+      continue;
+    }
     decls.set(raw.pipeline, { name: raw.pipeline, file: f, raw });
   }
   const expanded = expandPipelines(decls, diagnostics);

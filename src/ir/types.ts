@@ -109,6 +109,8 @@ export interface ProjectSettings {
   hooks: Array<{ module: string; export: string; location?: SourceLocation }>;
   publish: { target: string | null };
   location?: SourceLocation;
+  /** Where kiln.yaml says `generated:` (absent when the default is used). */
+  generatedLocation?: SourceLocation;
 }
 
 export interface ProjectIR {

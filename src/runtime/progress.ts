@@ -4,6 +4,8 @@ export type NodeStatus = 'done' | 'cached' | 'failed' | 'skipped';
 
 export interface RunReporter {
   nodeStart(index: number, total: number, node: string): void;
+  /** The node missed the cache and its function is about to run (after nodeStart, which comes before the cache lookup). */
+  nodeRunning?(node: string): void;
   nodeProgress(node: string, done: number, total: number, info?: Record<string, number | string>): void;
   nodeLog(node: string, message: string): void;
   nodeEnd(node: string, status: NodeStatus, ms: number): void;
@@ -42,17 +44,38 @@ export function summaryTable(rows: Array<{ node: string; status: string; ms: num
 /** Plain lines, for logs and pipes. */
 export function plainReporter(write: (s: string) => void): RunReporter {
   const lastPct = new Map<string, number>();
+  // "[i/n] node" is written once it is known whether the node runs: a node then skipped from the cache never said "running".
+  const pending = new Map<string, string>();
+  const announce = (node: string, what: string) => {
+    const head = pending.get(node);
+    if (head === undefined) return false;
+    pending.delete(node);
+    write(`${head} ${node}: ${what}\n`);
+    return true;
+  };
   return {
-    nodeStart: (i, n, node) => write(`[${i}/${n}] ${node}: running\n`),
+    nodeStart: (i, n, node) => {
+      pending.set(node, `[${i}/${n}]`);
+    },
+    nodeRunning: (node) => {
+      announce(node, 'running');
+    },
     nodeProgress: (node, done, total, info) => {
+      announce(node, 'running');
       // Log every 10% so that logs stay short.
       const pct = total > 0 ? Math.floor((done / total) * 10) : 0;
       if (lastPct.get(node) === pct && done !== total) return;
       lastPct.set(node, pct);
       write(`  ${node}: ${done}/${total} ${infoText(info)}\n`);
     },
-    nodeLog: (node, message) => write(`  ${node}: ${message}\n`),
-    nodeEnd: (node, status, ms) => write(`  ${node}: ${status === 'cached' ? 'skipped, unchanged (restored from cache)' : status} in ${formatMs(ms)}\n`),
+    nodeLog: (node, message) => {
+      announce(node, 'running');
+      write(`  ${node}: ${message}\n`);
+    },
+    nodeEnd: (node, status, ms) => {
+      const what = `${status === 'cached' ? 'skipped, unchanged (restored from cache)' : status} in ${formatMs(ms)}`;
+      if (!announce(node, what)) write(`  ${node}: ${what}\n`);
+    },
     finish: (rows) => write('\n' + summaryTable(rows)),
   };
 }

@@ -278,6 +278,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
           return;
         }
       }
+      reporter.nodeRunning?.(n.name);
       if (opts.beforeExecution) await (preparing ??= opts.beforeExecution());
       const values: Record<string, unknown> = {};
       for (const i of n.inputs) values[i.dataset] = isParam(i.dataset) ? param(i.dataset) : await load(n.name, i.dataset);

@@ -174,7 +174,7 @@ export class SqliteModelRegistry implements ModelRegistry {
     if (row) return row;
     this.assertModel(model);
     const known = (this.db.prepare('SELECT version FROM model_versions WHERE model = ? ORDER BY version').all(model) as Array<{ version: number }>).map((r) => `v${r.version}`);
-    throw new KilnError(diag('KILN4013', { model, what: 'version', ref: `v${version}`, available: known.join(', ') || '(none)' }));
+    throw new KilnError(diag('KILN4013', { model, what: 'version', whats: 'versions', ref: `v${version}`, available: known.join(', ') || '(none)' }));
   }
 
   private checkNewVersion(v: Omit<NewModelVersion, 'artifactPath'>): void {
@@ -237,7 +237,7 @@ export class SqliteModelRegistry implements ModelRegistry {
       this.assertModel(model);
       if (version !== null) this.versionRow(model, version);
       const old = this.db.prepare('SELECT version FROM model_aliases WHERE model = ? AND alias = ?').get(model, alias) as { version: number } | undefined;
-      if (version === null && !old) throw new KilnError(diag('KILN4013', { model, what: 'alias', ref: alias, available: this.aliasList(model) }));
+      if (version === null && !old) throw new KilnError(diag('KILN4013', { model, what: 'alias', whats: 'aliases', ref: alias, available: this.aliasList(model) }));
       const now = Date.now();
       if (version === null) this.db.prepare('DELETE FROM model_aliases WHERE model = ? AND alias = ?').run(model, alias);
       else {
@@ -270,11 +270,11 @@ export class SqliteModelRegistry implements ModelRegistry {
     if (selector.kind === 'version') return this.toVersion(this.versionRow(model, selector.version));
     if (selector.kind === 'latest') {
       const row = this.db.prepare('SELECT * FROM model_versions WHERE model = ? ORDER BY version DESC LIMIT 1').get(model) as VersionRow | undefined;
-      if (!row) throw new KilnError(diag('KILN4013', { model, what: 'version', ref: 'latest', available: '(none)' }));
+      if (!row) throw new KilnError(diag('KILN4013', { model, what: 'version', whats: 'versions', ref: 'latest', available: '(none)' }));
       return this.toVersion(row);
     }
     const a = this.db.prepare('SELECT version FROM model_aliases WHERE model = ? AND alias = ?').get(model, selector.alias) as { version: number } | undefined;
-    if (!a) throw new KilnError(diag('KILN4013', { model, what: 'alias', ref: selector.alias, available: this.aliasList(model) }));
+    if (!a) throw new KilnError(diag('KILN4013', { model, what: 'alias', whats: 'aliases', ref: selector.alias, available: this.aliasList(model) }));
     return this.toVersion(this.versionRow(model, a.version));
   }
 

@@ -164,6 +164,8 @@ describe('artifact anchoring and failure modes', () => {
     const r = await kiln(['predict', artifact, '--input', input], project);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/KILN6002: artifact .* is tampered with: manifest.json/);
+    // Said once, without the self-reference "manifest.json ... does not match its sha256 in manifest.json".
+    expect(r.stderr).toMatch(/tampered with: manifest.json does not match the sha256 [0-9a-f]{12}… recorded when it was built or published/);
   });
 
   it('warns (KILN6010) and predicts on another backend when the one the artifact names is not available', async () => {

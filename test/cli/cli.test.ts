@@ -60,7 +60,8 @@ describe('validate', () => {
 
   it('prints --json diagnostics as an array on stdout, paths relative to the working directory', async () => {
     const r = await runMain(['validate', '--json', '--project', path.join(casesDir, 'unknown-dataset')], { cwd: repoRoot });
-    expect(r.code).toBe(0);
+    // A dataset nothing produces or loads is an error in validate, so that CI fails before `kiln run` does.
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const list = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(list).toEqual([
@@ -77,14 +78,14 @@ describe('validate', () => {
       },
       {
         code: 'KILN2009',
-        severity: 'warning',
+        severity: 'error',
         file: 'test/fixtures/diagnostics/unknown-dataset/pipelines/demo/pipeline.yaml',
         line: 5,
         column: 13,
         endLine: 5,
         endColumn: 20,
         message: "dataset 'nubmers' is an input of pipeline 'demo' but is not in the catalog and no node produces it. did you mean 'numbers'?",
-        hint: 'Declare it in the catalog so kiln can load it, or fix the name; the run will fail without it.',
+        hint: 'Declare it in the catalog so kiln can load it, or fix the name: nothing could load or produce it, so `kiln run` would fail.',
       },
     ]);
     for (const d of list) expect(Object.keys(d)).toEqual(['code', 'severity', 'file', 'line', 'column', 'endLine', 'endColumn', 'message', 'hint']);

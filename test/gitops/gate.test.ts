@@ -33,7 +33,7 @@ describe('gate', () => {
 
   it('says what passed, for the publish summary, and what failed, with numbers', () => {
     const ok = checkGate(input({ baseline: { alias: 'production', version: 3, metrics: { accuracy: 0.93, loss: 0.4 } } }));
-    expect(ok.passed).toEqual(['accuracy 0.95 >= 0.9', 'accuracy 0.95 ≥ 0.93 of production (v3)', 'loss 0.3 <= 0.5', 'loss 0.3 ≤ 0.4 of production (v3)']);
+    expect(ok.passed).toEqual(['accuracy 0.95 >= 0.9', 'accuracy 0.95 >= 0.93 of production (v3)', 'loss 0.3 <= 0.5', 'loss 0.3 <= 0.4 of production (v3)']);
     const bad = checkGate(input({ metrics: { acuracy: 0.95, loss: 0.6 } }));
     expect(bad.diagnostics.map((d) => d.message)).toEqual([
       "cannot publish 'm': run r1 recorded no metric 'accuracy', which the gate needs. Did you mean 'acuracy'?",

@@ -166,7 +166,7 @@ describe('kiln publish', () => {
     expect(kiln(['run', '--no-cache'], root).code).toBe(0);
     const r = await kilnHere(['publish'], root);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('gate: accuracy 0.9 >= 0.5; accuracy 0.9 ≥ 0.9 of production (v1)');
+    expect(r.stdout).toContain('gate: accuracy 0.9 >= 0.5; accuracy 0.9 >= 0.9 of production (v1)');
     expect(r.stdout).toContain('scorer@production: v1 → v2');
 
     const list = await kilnHere(['registry', 'list'], root);

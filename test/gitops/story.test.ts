@@ -122,7 +122,7 @@ describe('the GitOps story', () => {
     const published = await kilnHere(['publish'], root);
     ok(published);
     expect(published.stdout).toContain('plant@production: v1 → v2');
-    expect(published.stdout).toContain('accuracy 0.933333 ≥ 0.933333 of production (v1)');
+    expect(published.stdout).toContain('accuracy 0.933333 >= 0.933333 of production (v1)');
 
     const rollback = await kilnHere(['registry', 'rollback', 'plant'], root);
     ok(rollback);

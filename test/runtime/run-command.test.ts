@@ -161,7 +161,6 @@ describe('hooks from kiln.yaml', () => {
   it.each([
     ['./hooks.ts#nothere', "the module has no export 'nothere'"],
     ['./hooks.ts#notHooks', 'it has none of the hook methods'],
-    ['./gone.ts#events', 'the module cannot be loaded'],
   ])('KILN3009 for %s, before any node runs', async (ref, problem) => {
     const root = cloneProject(template);
     setHooks(root, [ref]);
@@ -169,6 +168,15 @@ describe('hooks from kiln.yaml', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error KILN3009: hook '${ref}' cannot be used: ${problem}`);
     expect(r.stderr).toMatch(/kiln\.yaml:\d+:\d+/);
+    expect(r.stderr).not.toContain('running');
+  });
+
+  it('a hook module that does not exist is refused by validation (KILN1011 at its kiln.yaml line), before any node runs', async () => {
+    const root = cloneProject(template);
+    setHooks(root, ['./gone.ts#events']);
+    const r = await kiln(root, '--no-track');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/kiln\.yaml:\d+:\d+ error KILN1011: hook module not found: gone\.ts/);
     expect(r.stderr).not.toContain('running');
   });
 

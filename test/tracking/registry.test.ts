@@ -51,9 +51,11 @@ describe('model registry', () => {
     const noVersion = await diagnosticOf(() => reg.resolve('spam-filter@v9'));
     expect(noVersion.code).toBe('KILN4013');
     expect(noVersion.hint).toContain('v1');
+    expect(noVersion.hint).toMatch(/^Known versions of spam-filter: /);
     const noAlias = await diagnosticOf(() => reg.resolve('spam-filter@staging'));
     expect(noAlias.code).toBe('KILN4013');
     expect(noAlias.hint).toContain('production (v1)');
+    expect(noAlias.hint).toMatch(/^Known aliases of spam-filter: /);
     expect(await codesOf(() => reg.setAlias('spam-filter', 'staging', 5))).toEqual(['KILN4013']);
     expect(await codesOf(() => reg.removeAlias('spam-filter', 'staging'))).toEqual(['KILN4013']);
     for (const bad of ['spam-filter@', 'spam@a@b', '@prod', 'spam-filter@v0', 'spam filter']) {

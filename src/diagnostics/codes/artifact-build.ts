@@ -3,7 +3,7 @@ import type { CodeDefinition } from '../types.ts';
 
 export const artifactBuildCodes = {
   KILN6001: { severity: 'error', message: "run {run} cannot be packaged: {reason}", hint: '{fix}' },
-  KILN6002: { severity: 'error', message: "artifact {artifact} is tampered with: {file} does not match its sha256 in manifest.json", hint: 'An artifact is immutable once built; rebuild it with `kiln package <run-id>` or fetch an intact copy.' },
+  KILN6002: { severity: 'error', message: 'artifact {artifact} is tampered with: {problem}', hint: 'An artifact is immutable once built; rebuild it with `kiln package <run-id>` or fetch an intact copy.' },
   KILN6003: { severity: 'error', message: 'artifact {artifact} is missing {file}', hint: 'The manifest lists every file of the artifact; rebuild it with `kiln package <run-id>` or fetch an intact copy.' },
   KILN6004: { severity: 'error', message: 'artifact {artifact} holds a file its manifest does not list: {file}', hint: 'Nothing may be added to a built artifact; remove the file or rebuild the artifact.' },
   KILN6005: { severity: 'error', message: 'artifact {artifact} has an unusable manifest.json: {reason}', hint: 'Rebuild the artifact with `kiln package <run-id>`.' },

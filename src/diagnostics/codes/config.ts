@@ -17,4 +17,11 @@ export const configCodes = {
   KILN1013: { severity: 'error', message: "path '{path}' escapes the project root", hint: 'Paths are resolved from the project root and must stay inside it; use a relative path, or allow the location in kiln.yaml under `paths.allow`.' },
   KILN1015: { severity: 'error', message: 'the project is not an ES module package: {reason}', hint: 'kiln compiles pipelines to ES modules and runs node code as ES modules; add "type": "module" to {file} (or create a package.json with it at the project root).' },
   KILN1014: { severity: 'error', message: "pipeline '{name}' is declared twice", hint: 'Pipeline names are unique within a project; the other declaration is in {other}.' },
+  KILN1016: { severity: 'error', message: 'YAML collections nest more than {limit} levels deep here', hint: 'Declarations nest a few levels; flatten the structure (dotted names, or a data file in the catalog) below {limit} levels.' },
+  KILN1017: { severity: 'error', message: 'path {path} contains a control character', hint: 'No file system path contains NUL, and control characters in a path are a slip of the keyboard or the editor; remove them.' },
+  KILN1018: { severity: 'error', message: "`{key}: {path}` {problem}", hint: '{fix}' },
+  KILN1019: { severity: 'error', message: "path '{path}' leads outside the project through a symbolic link (it resolves to {real})", hint: 'kiln reads and writes only inside the project; replace the link with a folder or file inside the project, or point the path elsewhere.' },
+  KILN1020: { severity: 'error', message: 'YAML tag {tag} is not supported in declarations', hint: 'Declarations hold plain data: strings, numbers, booleans, null, lists and mappings. Remove the tag; write a date as a quoted string, and keep binary data in a catalog dataset.' },
+  KILN1021: { severity: 'error', message: 'YAML directive {directive} is not supported', hint: 'kiln reads every declaration as YAML 1.2 with the core schema and no custom tags; remove the directive line (and the --- after it).' },
+  KILN1022: { severity: 'warning', message: "record schema '{path}' of dataset '{dataset}': {warning}", hint: 'Records are not checked against it. Use a format kiln knows (those of ajv-formats: date, date-time, email, uri, uuid, ...) or remove `format:`.' },
 } satisfies Record<string, CodeDefinition>;

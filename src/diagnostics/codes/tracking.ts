@@ -14,7 +14,7 @@ export const trackingCodes = {
   KILN4010: { severity: 'error', message: 'run {run} is {status}; cannot {action}', hint: 'Only a RUNNING run accepts parameters, metrics, node executions and files; start a new run.' },
   KILN4011: { severity: 'error', message: "invalid {what} '{name}': {reason}", hint: '{fix}' },
   KILN4012: { severity: 'error', message: "no registered model named '{model}'.{suggestion}", hint: 'Registered models: {available}. A model is registered by `kiln publish`.' },
-  KILN4013: { severity: 'error', message: "model '{model}' has no {what} '{ref}'", hint: 'Known {what}s of {model}: {available}.' },
+  KILN4013: { severity: 'error', message: "model '{model}' has no {what} '{ref}'", hint: 'Known {whats} of {model}: {available}.' },
   KILN4014: { severity: 'error', message: "bad model reference '{ref}'", hint: "Write <model>, <model>@<alias> or <model>@v<version>, for example spam-filter@production or spam-filter@v3." },
   KILN4015: { severity: 'error', message: 'object {hash} is not in the object store {path}', hint: 'The object was removed (or the store was copied partially); run the pipeline again to recreate it.' },
   KILN4016: { severity: 'error', message: 'object {hash} in {path} is corrupt: its content hashes to {actual}', hint: 'Delete the damaged object file; the next run that needs it will recompute it.' },

@@ -28,7 +28,8 @@ function ajvFor(draft: Draft, coerceTypes: boolean): AjvInstance {
   let ajv = instances.get(key);
   if (!ajv) {
     // addUsedSchema false: two datasets may carry schemas with the same $id without clashing in one instance.
-    const opts: Options = { allErrors: false, strict: false, coerceTypes, addUsedSchema: false, allowUnionTypes: true };
+    // logger false: an unknown format is reported once, by validate (KILN1022), not printed raw on every run.
+    const opts: Options = { allErrors: false, strict: false, coerceTypes, addUsedSchema: false, allowUnionTypes: true, logger: false };
     ajv = draft === '2020' ? new Ajv2020(opts) : draft === '2019' ? new Ajv2019(opts) : new Ajv(opts);
     addFormats(ajv);
     instances.set(key, ajv);
