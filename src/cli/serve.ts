@@ -1,10 +1,12 @@
 // `kiln serve <artifact>`: the HTTP scoring server (MLflow's protocol), in one process or several workers sharing the
 // port, until SIGTERM or SIGINT drains it.
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import type { CommandModule } from './main.ts';
 import { EXIT_OK, type Io } from './io.ts';
-import { openArtifact, TRUST_MANIFEST_HELP } from './open-artifact.ts';
+import { checkArtifact, openArtifact, TRUST_MANIFEST_HELP } from './open-artifact.ts';
 
 interface ServeFlags {
   port: string;
@@ -48,7 +50,10 @@ export const serveCommand: CommandModule = {
       .option('--project <dir>', 'project whose registry resolves model@alias references', '.')
       .option('--trust-manifest', TRUST_MANIFEST_HELP)
       .action(async (ref: string, flags: ServeFlags) => {
-        setExit(serveAction(io, ref, flags));
+        // The arguments main() parsed: the workers run this same command line (process.argv is another program's
+        // when main() is called in-process).
+        const parsed = (program as unknown as { rawArgs?: string[] }).rawArgs;
+        setExit(serveAction(io, ref, flags, (parsed?.length ? parsed : process.argv).slice(2)));
       });
   },
 };
@@ -76,14 +81,21 @@ function url(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-async function serveAction(io: Io, ref: string, flags: ServeFlags): Promise<number> {
+/** kiln's own executable, which the workers run. */
+const KILN_BIN = fileURLToPath(new URL('../../bin/kiln.js', import.meta.url));
+
+async function serveAction(io: Io, ref: string, flags: ServeFlags, args: string[]): Promise<number> {
   const n = serveNumbers(flags);
   const { runWorkerPool, isServingWorker, leavePool, workerIndex } = await import('../serve/index.ts');
   const worker = isServingWorker();
   if (n.workers > 1 && !worker) {
-    // The primary: loads nothing; the workers (this command again, forked) each open the artifact.
+    // The primary verifies the artifact (a mistake is one diagnostic here, before any fork) but loads no model; the
+    // workers (this command again) each open it.
+    await checkArtifact(io, ref, flags.project, { trustManifest: flags.trustManifest ?? false });
+    const ownScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === KILN_BIN;
     const result = await runWorkerPool({
       workers: n.workers,
+      exec: { file: KILN_BIN, args, execArgv: ownScript ? process.execArgv : [] },
       drainTimeoutMs: n.drainTimeoutMs,
       onListening: (at, count) => io.err(`serving ${at.detail} on ${url(at.host, at.port)} with ${count} workers\n  POST /invocations  GET /ping /health /version /metadata\n`),
       onSignal: (s) => io.err(`${s}: finishing requests in flight, then exiting\n`),

@@ -26,6 +26,11 @@ export interface WorkerPoolOptions {
   onListening?: (at: WorkerListening, workers: number) => void;
   /** When the first signal arrives. */
   onSignal?: (signal: NodeJS.Signals) => void;
+  /**
+   * What each worker runs: the kiln command line that serves. By default node:cluster re-runs this process's own
+   * script, which is not kiln when kiln runs inside another program (a test runner, a library caller).
+   */
+  exec?: { file: string; args: string[]; execArgv: string[] };
   /** A worker died while serving (it is replaced). */
   onWorkerDied?: (pid: number | undefined, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -92,6 +97,7 @@ export function runWorkerPool(options: WorkerPoolOptions): Promise<WorkerPoolRes
     };
     for (const s of signals) process.on(s, onSignal);
 
+    if (options.exec) cluster.setupPrimary({ exec: options.exec.file, args: options.exec.args, execArgv: options.exec.execArgv });
     let forked = 0;
     const fork = () => {
       const w = cluster.fork({ [WORKER_INDEX]: String(forked++) });

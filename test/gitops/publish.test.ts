@@ -97,7 +97,7 @@ describe('kiln publish refuses', () => {
     try {
       const r = await kilnHere(['publish', '--json'], root);
       expect(r.code).toBe(1);
-      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'KILN6002', message: expect.stringMatching(/is tampered with: manifest.json \(its sha256 is not the [0-9a-f]{12}… recorded/) })]);
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'KILN6002', message: expect.stringMatching(/is tampered with: manifest.json does not match the sha256 [0-9a-f]{12}… recorded when it was built or published/) })]);
       expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
     } finally {
       undo();

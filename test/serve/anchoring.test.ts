@@ -76,7 +76,7 @@ describe('an artifact in its run store', () => {
   it('with weights edited and their hash rewritten in the manifest is refused by loadArtifact, kiln predict and kiln serve (KILN6002)', async () => {
     await withChanged(rehashedTamper, async () => {
       const refused = await codesOf(loadArtifact(artifact));
-      expect(refused).toEqual([{ code: 'KILN6002', message: expect.stringMatching(/is tampered with: manifest.json \(its sha256 is not the [0-9a-f]{12}… recorded/) }]);
+      expect(refused).toEqual([{ code: 'KILN6002', message: expect.stringMatching(/is tampered with: manifest.json does not match the sha256 [0-9a-f]{12}… recorded when it was built or published/) }]);
       // Trusting the manifest does not override what the run recorded.
       expect((await codesOf(loadArtifact(artifact, { trust: 'manifest' })))[0].code).toBe('KILN6002');
       const predict = await runMain(['predict', artifact, '--input', input, '--trust-manifest'], { cwd: root });
