@@ -128,7 +128,7 @@ describe('artifact', () => {
     for (const f of ['model.mjs', 'parity.jsonl', 'state/stats.json']) expect((await fs.stat(path.join(cachedDir, f))).ino, f).toBe((await fs.stat(path.join(artifact, f))).ino);
     const rechecked = await kiln(['package', cachedRun], project);
     expect(rechecked.code, rechecked.stderr).toBe(0);
-    expect(rechecked.stderr).toMatch(/parity: 10 record\(s\) identical to training on .* \(checked in a fresh process, \d+\.\ds\)/);
+    expect(rechecked.stderr).toMatch(/parity: 10 record\(s\) identical to training on .* \(checked in fresh processes: .*; \d+\.\ds\)/);
   });
 
   it('refuses to package an unknown run and a run without the inference path', async () => {
