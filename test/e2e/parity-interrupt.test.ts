@@ -18,7 +18,7 @@ beforeAll(async () => {
   const src = copyProject('scorer');
   const nodes = path.join(src, 'pipelines', 'score', 'nodes.ts');
   const slowInParity = 'const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;\n    if (env.KILN_PARITY && env.SCORER_PARITY_SLEEP_MS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(env.SCORER_PARITY_SLEEP_MS));\n    ';
-  fs.writeFileSync(nodes, fs.readFileSync(nodes, 'utf8').replace('const z = (r.x - args.stats.mean) / args.stats.std;', `${slowInParity}const z = (r.x - args.stats.mean) / args.stats.std + Math.random() * 1e-9;`));
+  fs.writeFileSync(nodes, fs.readFileSync(nodes, 'utf8').replace('const z = (r.x - args.stats.mean) / args.stats.std;', `${slowInParity}const z = (r.x - args.stats.mean) / args.stats.std + ((globalThis as unknown as { performance: { timeOrigin: number } }).performance.timeOrigin % 1000) * 1e-9;`));
   root = await warmProject(src);
 }, 120_000);
 
