@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { slowSuites } from './test/slow-suites.ts';
 
+// `npm test`: every suite but the long end-to-end ones (`npm run test:e2e`, vitest.e2e.config.ts).
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...slowSuites],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

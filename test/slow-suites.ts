@@ -1,0 +1,10 @@
+// The long end-to-end suites: whole CLI runs with training, kills, races, real servers and the full flagship. They
+// run in `npm run test:e2e` (CI runs both), so that `npm test` stays a fast loop for a developer.
+export const slowSuites = [
+  'test/e2e/**/*.test.ts',
+  'test/flagship/**/*.test.ts',
+  'test/gitops/story.test.ts',
+  'test/gitops/publish-race.test.ts',
+  'test/ml/spam-quality.test.ts',
+  'test/artifact/parity-escapes.test.ts',
+];
