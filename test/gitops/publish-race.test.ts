@@ -44,6 +44,8 @@ async function versionsOf(project: string) {
   }
 }
 
+let sharedRoot: string;
+
 /** A copy of the project with its repository, its run and its store. */
 function copyOfBase(name: string): string {
   const dir = path.join(tempDir('kiln-publish-race-'), name);
@@ -57,7 +59,9 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(base, 'package.json'), '{ "type": "module" }\n');
   // `dist`, not `dist/`: git ignores a symbolic link to a folder (the shared target below) only by a pattern without the slash.
   fs.writeFileSync(path.join(base, '.gitignore'), '.kiln/\ndata/\ndist\n');
-  fs.appendFileSync(path.join(base, 'kiln.yaml'), 'publish:\n  target: dist/models\n');
+  // A folder outside both projects that each may publish into (paths.allow), as a team share would be.
+  sharedRoot = tempDir('kiln-publish-race-shared-');
+  fs.appendFileSync(path.join(base, 'kiln.yaml'), `publish:\n  target: dist/models\npaths:\n  allow: [${JSON.stringify(sharedRoot)}]\n`);
   expect((await kilnHere(['compile', '--no-typecheck'], base)).code).toBe(0);
   await gitInit(base);
   await commitAll(base, 'scorer');
@@ -83,7 +87,8 @@ describe('concurrent kiln publish', () => {
 
   it('of two projects to one shared target: one publishes v1, the other refuses (KILN7013) and registers nothing', async () => {
     for (let trial = 0; trial < TRIALS; trial++) {
-      const shared = tempDir('kiln-publish-race-target-');
+      const shared = path.join(sharedRoot, `trial-${trial}`);
+      fs.mkdirSync(shared);
       const projects = ['a', 'b'].map((n) => {
         const p = copyOfBase(`${n}-${trial}`);
         // dist/ is ignored by git: the tree stays clean while both publish.targets lead to one folder.
