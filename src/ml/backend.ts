@@ -1,7 +1,7 @@
 // Choosing the TensorFlow.js backend a run computes on: the fastest that loads here, and why the others were skipped.
 // Order for `auto`: tfjs-node-gpu (CUDA), WebGPU through Dawn (a real GPU only), tfjs-node, WASM (SIMD), pure JS.
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { KilnError, diag } from '../diagnostics/index.ts';
@@ -180,6 +180,9 @@ const SOFTWARE_ADAPTERS = /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft
 
 async function loadWebGpu(): Promise<Loaded> {
   if (!isInstalled('webgpu')) return { ok: false, reason: 'webgpu: not installed' };
+  // Dawn prints a raw warning (with its CI's build path) to stderr when it cannot load Vulkan: without a loader there
+  // is no GPU to find, so say it in one line instead of loading Dawn.
+  if (!vulkanLoaderPresent()) return { ok: false, reason: 'webgpu: no Vulkan loader (libvulkan.so.1): install libvulkan1 and a GPU driver' };
   const specifier = 'webgpu';
   const dawn = (await import(specifier)) as DawnModule;
   const gpu = dawn.create(process.env.KILN_DAWN_FLAGS ? process.env.KILN_DAWN_FLAGS.split(' ') : []);
@@ -202,8 +205,22 @@ async function loadWebGpu(): Promise<Loaded> {
 /** Dawn needs the Vulkan loader on Linux; say so when it is absent, since that is the usual cause. */
 function vulkanHint(): string {
   if (process.platform !== 'linux') return '';
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
-  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1'))) ? ' (the Vulkan loader is present; is a GPU driver with a Vulkan ICD installed?)' : ' (no Vulkan loader libvulkan.so.1: install libvulkan1 and a GPU driver)';
+  return vulkanLoaderPresent() ? ' (the Vulkan loader is present; is a GPU driver with a Vulkan ICD installed?)' : ' (no Vulkan loader libvulkan.so.1: install libvulkan1 and a GPU driver)';
+}
+
+/**
+ * Whether the dynamic loader can find libvulkan.so.1, looked up where it looks: LD_LIBRARY_PATH, its cache
+ * (/etc/ld.so.cache names every library ldconfig indexed) and the default folders. Only Linux is judged.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib'];
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
 }
 
 async function loadWasm(options: SelectOptions): Promise<Loaded> {
