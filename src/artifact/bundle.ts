@@ -2,12 +2,23 @@
 // into one ES module by esbuild. TensorFlow.js stays external: the host provides it and its backends.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { kilnSelf } from '../runtime/kiln-self.ts';
 
 const runtimeFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.ts');
 
 export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
+
+/** How inference code is bundled: shared with the hermetic scan, so that it sees the code the artifact will hold. */
+export const INFERENCE_BUNDLE = {
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
 
 export async function bundleInference(projectRoot: string, modelModule: string): Promise<string> {
   const result = await build({
@@ -20,16 +31,10 @@ export async function bundleInference(projectRoot: string, modelModule: string):
     // Paths esbuild writes into the bundle (its `// file` comments) relative to the project, not to the working
     // directory: the same run gives the same code from anywhere, and the parity replay names user files by them.
     absWorkingDir: path.resolve(projectRoot),
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: EXTERNAL,
+    ...INFERENCE_BUNDLE,
     // Packages written as CommonJS call require(); give the ES module one.
     banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);" },
     plugins: [kilnSelf],
-    logLevel: 'silent',
     legalComments: 'none',
     charset: 'utf8',
   });

@@ -4,11 +4,12 @@
 import path from 'node:path';
 import { SourceMap } from 'node:module';
 import { build, type Plugin } from 'esbuild';
+import { LineCounter } from 'yaml';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { NodeIR } from '../ir/types.ts';
 import { kilnRoot, kilnSelf } from '../runtime/kiln-self.ts';
-import { EXTERNAL } from './bundle.ts';
+import { INFERENCE_BUNDLE } from './bundle.ts';
 
 /** Modules through which code reaches files, processes, the network or another VM; fs/promises is `fs` here. */
 export const GUARDED_MODULES = ['fs', 'child_process', 'net', 'http', 'https', 'http2', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster', 'vm'];
@@ -49,17 +50,12 @@ function findInBundle(code: string): Array<{ line: number; character: number; ex
   const found: Array<{ index: number; exemption: string; what: string }> = [];
   for (const m of code.matchAll(new RegExp(`["'\`]${MODULE_MARKER}([^"'\`]+)["'\`]`, 'g'))) found.push({ index: m.index!, exemption: guarded(m[1])!, what: m[1] });
   for (const m of code.matchAll(new RegExp(`\\b${ENV_MARKER}\\b`, 'g'))) found.push({ index: m.index!, exemption: ENV_EXEMPTION, what: 'process.env' });
-  const lineStarts = [0];
-  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lines = new LineCounter();
+  lines.addNewLine(0); // LineCounter is fed line starts, the first one included
+  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
   return found.map((f) => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= f.index) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: f.index - lineStarts[lo], exemption: f.exemption, what: f.what };
+    const { line, col } = lines.linePos(f.index); // 1-based; source maps count from 0
+    return { line: line - 1, character: col - 1, exemption: f.exemption, what: f.what };
   });
 }
 
@@ -80,19 +76,13 @@ async function escapesOf(projectRoot: string, node: NodeIR): Promise<Escape[]> {
   const outfile = path.join(projectRoot, '.kiln-inference-scan.js');
   const result = await build({
     stdin: { contents: `export { ${node.func.export} } from ${JSON.stringify(`./${node.func.module}`)};\n`, resolveDir: projectRoot, sourcefile: 'inference-scan-entry.js', loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: EXTERNAL,
+    ...INFERENCE_BUNDLE,
     outfile,
     sourcemap: 'external',
     sourcesContent: false,
     treeShaking: true,
     define: { 'process.env': ENV_MARKER },
     plugins: [kilnSelf, markGuarded],
-    logLevel: 'silent',
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
   const map = new SourceMap(JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.map'))!.text));

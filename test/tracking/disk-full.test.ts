@@ -8,8 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTracking, type LocalObjectStore } from '../../src/tracking/index.ts';
 import { RunRecorder } from '../../src/tracking/recorder.ts';
-import { isKilnError } from '../../src/diagnostics/index.ts';
-import { newRun, tempDir, tempStore, track } from './helpers.ts';
+import { diagnosticOf, newRun, tempDir, tempStore, track } from './helpers.ts';
 
 /** Mounts a tmpfs of `size` at `dir` when this process may (root, as in CI); false where it may not. */
 export function mountTmpfs(dir: string, size: string): boolean {
@@ -26,16 +25,6 @@ afterAll(() => {
 
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
 
-async function kilnErrorOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (isKilnError(e)) return e.diagnostics[0];
-    throw e;
-  }
-  throw new Error('expected a KilnError');
-}
-
 describe('a full run database (SQLITE_FULL)', () => {
   it('is KILN4019 naming the database; the transaction is rolled back and the store stays usable', async () => {
     const { tracking: t, storeDir } = tempStore();
@@ -44,7 +33,7 @@ describe('a full run database (SQLITE_FULL)', () => {
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages + 2}`);
     const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`metric_${i}`, i]));
-    const d = await kilnErrorOf(t.runs.logMetrics(run.id, many));
+    const d = await diagnosticOf(() => t.runs.logMetrics(run.id, many));
     expect(d.code).toBe('KILN4019');
     expect(d.message).toMatch(new RegExp(`^no space left for the run store ${path.join(storeDir, 'kiln.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} while writing the run database \\(.+ free on its disk\\)$`));
     expect(d.hint).toContain('kiln gc');
@@ -100,7 +89,7 @@ describe('partial objects', () => {
     const t = track(openTracking(storeDir));
     const big = path.join(tempDir(), 'big.bin');
     fs.writeFileSync(big, Buffer.alloc(3 * 1024 * 1024, 7));
-    const d = await kilnErrorOf(t.objects.putFile(big));
+    const d = await diagnosticOf(() => t.objects.putFile(big));
     expect(d.code, d.message).toBe('KILN4019');
     expect(d.message).toMatch(new RegExp(`^no space left for the run store ${tmpfs} while storing an object \\(1\\.0 MiB free on its disk\\)$`)); // free once the partial file is gone
     expect(d.hint).toMatch(/^Free at least 3\.0 MiB on that disk/); // 3 MiB needed, 1 MiB free, and 1 MiB to spare
