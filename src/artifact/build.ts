@@ -4,7 +4,6 @@
 // place: an artifact is visible (loadable, reusable) only once its run recorded that parity passed.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
@@ -20,6 +19,7 @@ import { kilnVersion } from '../version.ts';
 import { canonicalJson } from '../runtime/runner.ts';
 import { modelFile } from '../codegen/paths.ts';
 import { bundleInference } from './bundle.ts';
+import { buildingFolder, sweepAbandonedBuilds } from './building.ts';
 import { assertHermetic } from './hermetic.ts';
 import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
@@ -32,31 +32,6 @@ export interface BuiltArtifact {
   manifest: ArtifactManifest;
   /** verifiedBy: the run whose artifact was checked in a fresh process (this one, or an identical earlier one). */
   parity: ParityResult & { verifiedBy: string };
-}
-
-/** Marks building folders as this host's and this process's, so that a later build can tell abandoned ones. */
-const buildingTag = `${sha256(os.hostname()).slice(0, 8)}-${process.pid}`;
-
-/** Building folders of this host whose process is gone (killed during a build or its check): never visible, only space. */
-async function sweepAbandonedBuilds(modelDir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(modelDir);
-  } catch {
-    return;
-  }
-  const host = buildingTag.split('-')[0];
-  for (const name of names) {
-    const m = /^\..+\.building-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/.exec(name);
-    if (!m || m[1] !== host) continue;
-    try {
-      process.kill(Number(m[2]), 0);
-      continue;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    await fs.rm(path.join(modelDir, name), { recursive: true, force: true });
-  }
 }
 
 export function artifactDir(ir: ProjectIR, model: string, runId: string): string {
@@ -128,7 +103,7 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
   const scratch = path.join(ir.settings.root, ir.settings.storeDir, 'tmp', `artifact-${id}-${randomBytes(4).toString('hex')}`);
   const finalDir = artifactDir(ir, model.name, id);
   await sweepAbandonedBuilds(path.dirname(finalDir));
-  const building = path.join(path.dirname(finalDir), `.${id}.building-${buildingTag}-${randomBytes(4).toString('hex')}`);
+  const building = buildingFolder(finalDir, id);
   await fs.mkdir(building, { recursive: true });
   await fs.mkdir(scratch, { recursive: true });
   let reused: { dir: string; manifest: ArtifactManifest } | null = null;

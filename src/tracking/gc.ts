@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { parseBuildingFolder } from '../artifact/building.ts';
 import { HASH_PATTERN, type LocalObjectStore } from './objects.ts';
 import { NODE_LOG_OUTPUT } from './recorder.ts';
 import { deleteRunRecords, runsNotDeletable } from './delete-run.ts';
@@ -93,9 +94,9 @@ export async function collectGarbage(tracking: Tracking, storeDir: string, opts:
     for (const name of await names(modelDir)) {
       const p = path.join(modelDir, name);
       if (registered.has(path.resolve(p))) continue;
-      const building = /^\.(.+)\.building-[0-9a-f]+$/.exec(name);
+      const building = parseBuildingFolder(name);
       if (building) {
-        if (!running.some((r) => r.id === building[1])) await removeIfOld(p, cutoff, dryRun, result.temporary);
+        if (!running.some((r) => r.id === building.runId)) await removeIfOld(p, cutoff, dryRun, result.temporary);
       } else if (!kept.has(name)) await removeIfOld(p, cutoff, dryRun, result.artifacts);
     }
   }

@@ -1,5 +1,6 @@
 // `kiln gc` on a store: what listed runs reference stays (outputs, trees and their files, logged files, registered
 // versions' runs), the rest goes once it is older than the grace cutoff; runs delete refuses RUNNING and registered runs.
+import { buildingFolder } from '../../src/artifact/building.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,7 +119,8 @@ describe('collectGarbage', () => {
     const tmp = path.join(storeDir, 'objects', 'tmp');
     fs.mkdirSync(tmp, { recursive: true });
     fs.writeFileSync(path.join(tmp, '999999-0123456789abcdef'), Buffer.alloc(13_000));
-    const building = path.join(storeDir, 'artifacts', 'spam', '.20260101-gone.building-abcd1234');
+    // Named as a build names it (a run that is not RUNNING: its build died).
+    const building = buildingFolder(path.join(storeDir, 'artifacts', 'spam', '20260101-gone'), '20260101-gone');
     fs.mkdirSync(building, { recursive: true });
     fs.writeFileSync(path.join(building, 'bundle.mjs'), 'x');
     expect((await collectGarbage(t, storeDir)).temporary.count).toBe(0);
