@@ -4,12 +4,11 @@
 // line is `null` (so alignment holds) and its diagnostic goes to an errors file.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { diag, isKilnError, KilnError, type Diagnostic } from '../diagnostics/index.ts';
 import { PredictorContractError } from './batcher.ts';
 import { describeJsonSyntaxError, findJsonSyntaxError } from './json-syntax.ts';
 import { predictFileOptions, type PredictFileOptions } from './options.ts';
+import { tempPathBeside } from '../runtime/atomic.ts';
 import type { Predictor } from './predictor.ts';
 
 export interface PredictFileProgress {
@@ -305,7 +304,7 @@ class FileSink implements Sink {
   ) {}
 
   static async open(destination: string): Promise<FileSink> {
-    const temporary = path.join(path.dirname(destination), `.${path.basename(destination)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const temporary = tempPathBeside(destination, 'tmp');
     try {
       const st = await fsp.stat(destination).catch(() => undefined);
       if (st?.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
