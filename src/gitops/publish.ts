@@ -230,8 +230,13 @@ async function publish(s: PublishStep): Promise<PublishResult> {
   };
   const earlier = known ? (await s.tracking.registry.showModel(s.model)).versions.find((v) => v.runId === s.run.id || v.artifactSha256 === digest) : undefined;
   if (earlier) return already(earlier);
-  if (fs.existsSync(folder(version))) throw new KilnError(diag('KILN7013', { model: s.model, version, path: projectPath(s.root, folder(version)) }));
-  if (s.dryRun) return result(version, known?.aliases[s.alias] ?? null);
+  if (s.dryRun) {
+    if (fs.existsSync(folder(version))) throw new KilnError(diag('KILN7013', { model: s.model, version, path: projectPath(s.root, folder(version)) }));
+    return result(version, known?.aliases[s.alias] ?? null);
+  }
+  // No early "folder exists" refusal here: a concurrent publish of this same artifact may have placed v<n> and not yet
+  // committed it, and this process must then wait for that transaction and answer "already published". The check that
+  // decides is the one inside the registry's write transaction below.
 
   const staging = path.join(s.target, s.model, `.publishing-${randomBytes(6).toString('hex')}`);
   await fs.promises.mkdir(path.dirname(staging), { recursive: true });

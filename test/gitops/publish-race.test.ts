@@ -74,7 +74,7 @@ describe('concurrent kiln publish', () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const project = copyOfBase(`same-${trial}`);
       const results = await Promise.all([kilnAlongside(['publish', '--json'], project), kilnAlongside(['publish', '--json'], project)]);
-      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      for (const r of results) expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       const outcomes = results.map((r) => JSON.parse(r.stdout) as { version: number; alreadyPublished: boolean });
       expect(outcomes.map((o) => o.version)).toEqual([1, 1]);
       expect(outcomes.map((o) => o.alreadyPublished).sort()).toEqual([false, true]);
