@@ -1,4 +1,4 @@
-// kiln's library API: what node code and applications import from 'kiln'.
+// kiln's library API: what node code and applications import from 'kiln-ml'.
 export { nodeContext, type NodeContext, type ProgressInfo } from './runtime/context.ts';
 export type { Hooks, RunInfo, RunStatus, NodeExecution } from './runtime/hooks.ts';
 export { KilnError, isKilnError } from './diagnostics/diagnostic.ts';

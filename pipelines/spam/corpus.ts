@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { unknownValue } from 'kiln/ml';
+import { unknownValue } from 'kiln-ml/ml';
 import type { Email } from './types.ts';
 
 interface CorpusRecord {

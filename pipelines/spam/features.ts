@@ -1,6 +1,6 @@
 // Bag-of-words features: a vocabulary fitted on the training emails (document frequencies, idf) and
 // featurize, which turns raw emails into sparse TF-IDF rows (L2-normalised) in CSR form, plain JSON data.
-import { invalidParameter, unknownValue } from 'kiln/ml';
+import { invalidParameter, unknownValue } from 'kiln-ml/ml';
 import { parseEmail } from './email.ts';
 import { TOKENIZER_VERSION, emailTokens } from './tokenize.ts';
 

@@ -1,7 +1,7 @@
 // The spam classifier: a small MLP (or a logistic layer when hidden_units is 0) on the sparse TF-IDF rows,
 // trained with kiln's seeded fitModel, and predict, which scores rows in bounded chunks.
 import * as tf from '@tensorflow/tfjs';
-import { createRandom, csrRows, densifyRows, ensureBackend, featureWidthMismatch, fitModel, invalidParameter, rowCountMismatch, unknownValue, type FitResult } from 'kiln/ml';
+import { createRandom, csrRows, densifyRows, ensureBackend, featureWidthMismatch, fitModel, invalidParameter, rowCountMismatch, unknownValue, type FitResult } from 'kiln-ml/ml';
 import type { FeatureMatrix } from './features.ts';
 import type { Label, Prediction } from './types.ts';
 

@@ -1,8 +1,8 @@
 // Node functions of the spam pipeline (pipelines/spam/pipeline.yaml). Each takes one object whose keys are
 // the node's inputs and returns its output, or an object keyed by its outputs.
 import type * as tf from '@tensorflow/tfjs';
-import { nodeContext } from 'kiln';
-import { createRandom, rowCountMismatch, stratifiedSplit } from 'kiln/ml';
+import { nodeContext } from 'kiln-ml';
+import { createRandom, rowCountMismatch, stratifiedSplit } from 'kiln-ml/ml';
 import { readCorpus } from './corpus.ts';
 import { evaluatePredictions, type Evaluation } from './evaluate.ts';
 import { featurizeTexts, fitVocabularyFromTexts, type FeatureMatrix, type Vocabulary, type VocabularyOptions } from './features.ts';

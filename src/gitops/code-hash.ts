@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { kilnSubpath } from '../version.ts';
 import { build, type Loader, type Plugin } from 'esbuild';
 import type { GitTree, Repository } from './git-host.ts';
 import { repoPath } from './git-host.ts';
@@ -98,8 +99,9 @@ export class CodeHasher {
         b.onResolve({ filter: /.*/ }, async (args) => {
           if (args.kind === 'entry-point') return { path: path.posix.normalize(args.path), namespace: 'repo' };
           const spec = args.path;
-          if (/^kiln(\/.*)?$/.test(spec)) {
-            const sub = spec === 'kiln' ? 'index.ts' : `${spec.slice('kiln/'.length)}/index.ts`;
+          const self_ = kilnSubpath(spec);
+          if (self_ !== undefined) {
+            const sub = self_ === null ? 'index.ts' : `${self_}/index.ts`;
             return self.kilnInRepo !== null ? { path: path.posix.join(self.kilnInRepo, 'src', sub), namespace: 'repo' } : { path: `src/${sub}`, namespace: 'kiln' };
           }
           if (!/^\.\.?(\/|$)/.test(spec) || (args.namespace !== 'repo' && args.namespace !== 'kiln')) return { path: spec, external: true };

@@ -7,7 +7,7 @@ import { compile } from '../codegen/compile.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import { analyzeProject } from '../project.ts';
-import { kilnVersion } from '../version.ts';
+import { kilnPackage, kilnVersion } from '../version.ts';
 
 export const CI_PROVIDERS = ['github'] as const;
 export type CiProvider = (typeof CI_PROVIDERS)[number];
@@ -83,7 +83,7 @@ function packageJson(name: string): string {
     private: true,
     type: 'module',
     scripts: { validate: 'kiln validate', compile: 'kiln compile', train: 'kiln run', plan: 'kiln plan' },
-    dependencies: { kiln: `^${kilnVersion}` },
+    dependencies: { [kilnPackage]: `^${kilnVersion}` },
     devDependencies: { typescript: '^5.9.3' },
   };
   return JSON.stringify(pkg, null, 2) + '\n';

@@ -1,4 +1,4 @@
-// kiln/ml: what pipeline code uses to train with TensorFlow.js the kiln way (seeded, tracked, backend-aware).
+// kiln-ml/ml: what pipeline code uses to train with TensorFlow.js the kiln way (seeded, tracked, backend-aware).
 export { selectBackend, ensureBackend, activeBackend, describeLoadFailure, BACKENDS, type BackendName, type BackendRequest, type BackendSelection, type SelectOptions, type SkippedBackend } from './backend.ts';
 export { createRandom, shuffle, permutation, stratifiedSplit, stratifiedSplitIndices, type Random, type Seed, type SplitIndices } from './random.ts';
 export { fitModel, type FitOptions, type FitResult, type EarlyStopping } from './train.ts';

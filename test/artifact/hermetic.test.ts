@@ -38,7 +38,7 @@ describe('hermetic inference at bundle time', () => {
     { name: 'process.env', code: "export function score(x: number) {\n  return x * Number(process.env.SCALE ?? '1');\n}\n", want: ['KILN6013 pipelines/p/nodes.ts:2 process.env'] },
     { name: 'a helper module the node imports', code: "import { offset } from './helper.ts';\nexport function score(x: number) { return x + offset(); }\n", want: ['KILN6012 pipelines/p/helper.ts:1 node:fs'] },
     { name: 'code only a training node of the same module uses', code: "import { readFileSync } from 'node:fs';\nexport function ingest() { return readFileSync('data.csv', 'utf8'); }\nexport function score(x: number) { return x + 1; }\n", want: [] },
-    { name: "kiln's own modules (kiln/ml) and packages from node_modules", code: "import { createRandom } from 'kiln/ml';\nimport pad from 'leftpad';\nexport function score(x: number) { return pad(String(createRandom(1).next() + x)); }\n", want: [] },
+    { name: "kiln's own modules (kiln/ml) and packages from node_modules", code: "import { createRandom } from 'kiln-ml/ml';\nimport pad from 'leftpad';\nexport function score(x: number) { return pad(String(createRandom(1).next() + x)); }\n", want: [] },
   ];
   for (const c of cases) {
     it(`finds ${c.name}`, async () => {

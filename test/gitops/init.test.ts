@@ -49,7 +49,7 @@ describe('kiln init', () => {
     ]);
     expect(read('kiln.yaml')).toContain('name: line-3-sensors\n');
     expect(read('pipelines/classifier/pipeline.yaml')).toContain('  name: line-3-sensors\n');
-    expect(JSON.parse(read('package.json'))).toMatchObject({ name: 'line-3-sensors', private: true, type: 'module', dependencies: { kiln: `^${kilnVersion}` } });
+    expect(JSON.parse(read('package.json'))).toMatchObject({ name: 'line-3-sensors', private: true, type: 'module', dependencies: { 'kiln-ml': `^${kilnVersion}` } });
     expect(read('.gitignore').split('\n')).toEqual(expect.arrayContaining(['node_modules/', '.kiln/', 'data/models/', 'data/outputs/', 'dist/']));
     expect(read('data/raw/readings.jsonl').trim().split('\n')).toHaveLength(240);
   });
@@ -59,7 +59,7 @@ describe('kiln init', () => {
       const m = /^# yaml-language-server: \$schema=(\S+)\n/.exec(read(rel));
       expect(m, rel).not.toBeNull();
       const schema = path.resolve(path.dirname(path.join(root, rel)), m![1]);
-      expect(path.relative(root, schema)).toMatch(/^node_modules\/kiln\/schema\/\w+\.schema\.json$/);
+      expect(path.relative(root, schema)).toMatch(/^node_modules\/kiln-ml\/schema\/\w+\.schema\.json$/);
       expect(fs.existsSync(schema), `${rel} → ${schema}`).toBe(true);
     }
   });

@@ -56,7 +56,7 @@ const PROJECT: Record<string, string> = {
   ].join('\n'),
   'pipelines/p/helpers.ts': 'export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));\n',
   'pipelines/p/nodes.ts': [
-    "import { nodeContext } from 'kiln';",
+    "import { nodeContext } from 'kiln-ml';",
     "import { sigmoid } from './helpers.ts';",
     "import type { Row } from './prep.ts';",
     'export function score(a: { rows: Row[]; stats: { mean: number }; options: { threshold: number; scale: number } }) {',

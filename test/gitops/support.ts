@@ -57,10 +57,10 @@ export function writeFiles(root: string, files: Record<string, string>): void {
   }
 }
 
-/** Makes `kiln` (and `kiln/ml`) resolve to this repository inside a temporary project, as an installed dependency would. */
+/** Makes `kiln-ml` (and `kiln-ml/ml`) resolve to this repository inside a temporary project, as an installed dependency would. */
 export function linkKiln(project: string): void {
   fs.mkdirSync(path.join(project, 'node_modules'), { recursive: true });
-  fs.symlinkSync(repoRoot, path.join(project, 'node_modules', 'kiln'), 'dir');
+  fs.symlinkSync(repoRoot, path.join(project, 'node_modules', 'kiln-ml'), 'dir');
 }
 
 export async function gitInit(dir: string): Promise<void> {
