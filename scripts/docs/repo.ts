@@ -1,0 +1,5 @@
+// The repository root, from which the documentation generators read sources and write docs/.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
