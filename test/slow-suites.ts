@@ -7,4 +7,5 @@ export const slowSuites = [
   'test/gitops/publish-race.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
+  'test/docs/tutorial.test.ts',
 ];
