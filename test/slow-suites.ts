@@ -8,4 +8,5 @@ export const slowSuites = [
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',
+  'test/docs/ml-examples.test.ts',
 ];

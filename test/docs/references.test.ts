@@ -27,6 +27,12 @@ describe('generated documentation', () => {
     expect(cli).toContain('| `--port <port>` | port to listen on (0 picks a free one) | `8080` |');
   });
 
+  it('docs/ml.md shows every export of kiln-ml/ml', async () => {
+    const page = fs.readFileSync(path.join(repoRoot, 'docs/ml.md'), 'utf8');
+    const api = Object.keys(await import('../../src/ml/index.ts'));
+    expect(api.filter((name) => !new RegExp(`\\b${name}\\b`).test(page))).toEqual([]);
+  });
+
   it('the diagnostics index has an entry for every code of the catalogue', () => {
     const index = fs.readFileSync(path.join(repoRoot, 'docs/diagnostics.md'), 'utf8');
     const entries = [...index.matchAll(/^### (KILN\d{4})$/gm)].map((m) => m[1]);
