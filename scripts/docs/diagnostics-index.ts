@@ -61,8 +61,8 @@ function testFiles(dir: string, out: string[] = []): string[] {
 
 interface Mentions {
   tests: string[];
-  /** The first line of a test that expects the code: how the diagnostic reads in a real case. */
-  line: string;
+  /** The first test line that expects the code with its rendered message ("KILN7006: cannot publish: ..."). */
+  line: string | null;
 }
 
 /** For each code, the tests that expect it: "file › test name" of the it() before each mention. */
@@ -76,8 +76,11 @@ function triggeringTests(): Map<string, Mentions> {
       const names = [...before.matchAll(/\b(?:it|test)(?:\.each\([^)]*\))?\(\s*(['"`])(.+?)\1/g)];
       const test = names.length ? `${rel} › ${names[names.length - 1][2]}` : rel;
       const line = text.slice(before.lastIndexOf('\n') + 1, text.indexOf('\n', m.index)).trim();
-      const had = byCode.get(m[0]) ?? { tests: [], line };
-      if (!had.tests.includes(test)) had.tests.push(test);
+      const had = byCode.get(m[0]) ?? { tests: [], line: null };
+      // A test named after the code is about it; one that only passes by it comes later.
+      if (!had.tests.includes(test)) had.tests[test.includes(m[0]) ? 'unshift' : 'push'](test);
+      const rendered = text.startsWith(': ', m.index! + m[0].length) && !/^(it|test|describe)\b/.test(line);
+      if (had.line === null && rendered) had.line = line;
       byCode.set(m[0], had);
     }
   }
@@ -97,7 +100,7 @@ function entry(code: string, def: CodeDefinition, example: Example | undefined, 
       '',
     );
   }
-  else if (mentions) out.push('**Expected by a test as:**', '', '```ts', mentions.line.length > 400 ? `${mentions.line.slice(0, 400)}…` : mentions.line, '```', '');
+  else if (mentions?.line) out.push('**Expected by a test as:**', '', '```ts', mentions.line.length > 400 ? `${mentions.line.slice(0, 400)}…` : mentions.line, '```', '');
   if (tests.length) out.push(`Triggered in: ${tests.slice(0, 3).map((t) => `\`${t}\``).join('; ')}.`, '');
   return out;
 }
