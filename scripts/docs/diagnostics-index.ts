@@ -25,7 +25,29 @@ const RANGES: Record<string, string> = {
 interface Example {
   name: string;
   command: string;
+  /** What the case does to the project first, if anything. */
+  setup?: string;
   output: string;
+}
+
+/** How a fixture case runs (test/helpers/cases.ts). */
+interface CaseSpec {
+  command?: string[];
+  filter?: Record<string, string | string[]>;
+  pad?: { file: string; bytes: number };
+}
+
+/** The command a reader would type to see a case's output. */
+function commandOf(spec: CaseSpec): { command: string; setup?: string } {
+  if (spec.filter) {
+    // The case applies kiln run's node filter directly; the flags are the option names in kebab case.
+    const { pipeline, ...filter } = spec.filter;
+    const flags = Object.entries(filter).map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${[v].flat().join(',')}`);
+    return { command: `kiln run ${pipeline} ${flags.join(' ')}`, setup: 'its node filter, which reports before anything runs' };
+  }
+  const command = `kiln ${(spec.command ?? ['validate']).join(' ')}`;
+  // A file over the size limit is not committed: the case grows it with comment lines first.
+  return spec.pad ? { command, setup: `after growing ${spec.pad.file} to ${spec.pad.bytes} bytes` } : { command };
 }
 
 /** The fixture case that shows a code best: the one whose output starts with it, else the first that contains it. */
@@ -37,14 +59,11 @@ function examples(): Map<string, Example> {
     if (!fs.existsSync(expected)) continue;
     const output = fs.readFileSync(expected, 'utf8');
     const specFile = path.join(casesDir, name, 'case.json');
-    const spec = fs.existsSync(specFile) ? (JSON.parse(fs.readFileSync(specFile, 'utf8')) as { command?: string[]; filter?: unknown; pad?: unknown }) : {};
-    // Filter cases call the node filter directly and padded ones grow a file first: not a command a reader can repeat.
-    if (spec.filter || spec.pad) continue;
-    const command = `kiln ${(spec.command ?? ['validate']).join(' ')}`;
+    const spec = fs.existsSync(specFile) ? (JSON.parse(fs.readFileSync(specFile, 'utf8')) as CaseSpec) : {};
     const codes = [...output.matchAll(/(?:error|warning) (KILN\d{4}):/g)].map((m) => m[1]);
     codes.forEach((code, i) => {
       const had = found.get(code);
-      if (!had || (i === 0 && !had.first)) found.set(code, { example: { name, command, output }, first: i === 0 });
+      if (!had || (i === 0 && !had.first)) found.set(code, { example: { name, ...commandOf(spec), output }, first: i === 0 });
     });
   }
   return new Map([...found].map(([code, f]) => [code, f.example]));
@@ -92,7 +111,7 @@ function entry(code: string, def: CodeDefinition, example: Example | undefined, 
   const out = [`### ${code}`, '', `**${def.severity}**: ${def.message}`, '', `**How to fix it:** ${def.hint}`, ''];
   if (example) {
     out.push(
-      `**Example** ([test/fixtures/diagnostics/${example.name}](../test/fixtures/diagnostics/${example.name})): \`${example.command}\` in that project prints`,
+      `**Example** ([test/fixtures/diagnostics/${example.name}](../test/fixtures/diagnostics/${example.name})): \`${example.command}\` in that project${example.setup ? ` (${example.setup})` : ''} prints`,
       '',
       '```text',
       example.output.trimEnd(),
