@@ -4,8 +4,8 @@ import { Command, type Argument, type Option } from 'commander';
 import { commands } from '../../src/cli/commands.ts';
 import type { Io } from '../../src/cli/io.ts';
 import { kilnVersion } from '../../src/version.ts';
+import { cell, codeCell, prose } from './markdown.ts';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
 
 /** Registering does no I/O: an Io that writes nothing, as --help would never be asked for here. */
 const silent: Io = { out: () => {}, err: () => {}, color: false, colorErr: false, isTTY: false, cwd: '/' };
@@ -30,13 +30,13 @@ function optionRow(o: Option): string {
   // A --no-x option's implicit default (true) is not a value a user gives, so it is not shown.
   const fallback = o.defaultValue === undefined || o.negate ? '' : shown(o.defaultValue);
   const choices = o.argChoices ? o.argChoices.map((c) => `\`${c}\``).join(', ') : '';
-  return `| \`${cell(o.flags)}\` | ${cell(o.description)}${o.mandatory ? ' (required)' : ''} | ${fallback} | ${choices} |`;
+  return `| \`${codeCell(o.flags)}\` | ${cell(o.description)}${o.mandatory ? ' (required)' : ''} | ${fallback} | ${choices} |`;
 }
 
 function section(cmd: Command, path: string[]): string[] {
   const full = [...path, cmd.name()];
   const subs = cmd.commands.filter((c) => c.name() !== 'help');
-  const out = [`## ${full.join(' ')}`, '', cmd.description(), ''];
+  const out = [`## ${full.join(' ')}`, '', prose(cmd.description()), ''];
   if (!subs.length || cmd.registeredArguments.length) out.push('```', `${full.join(' ')} ${cmd.usage()}`, '```', '');
   if (cmd.registeredArguments.length) {
     out.push('| argument | description | default | choices |', '|---|---|---|---|', ...cmd.registeredArguments.map(argumentRow), '');

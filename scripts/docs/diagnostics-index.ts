@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { catalogue } from '../../src/diagnostics/catalogue.ts';
 import type { CodeDefinition } from '../../src/diagnostics/types.ts';
+import { prose } from './markdown.ts';
 import { repoRoot } from './repo.ts';
 
 const casesDir = path.join(repoRoot, 'test', 'fixtures', 'diagnostics');
@@ -108,7 +109,7 @@ function triggeringTests(): Map<string, Mentions> {
 
 function entry(code: string, def: CodeDefinition, example: Example | undefined, mentions: Mentions | undefined): string[] {
   const tests = mentions?.tests ?? [];
-  const out = [`### ${code}`, '', `**${def.severity}**: ${def.message}`, '', `**How to fix it:** ${def.hint}`, ''];
+  const out = [`### ${code}`, '', `**${def.severity}**: ${prose(def.message)}`, '', `**How to fix it:** ${prose(def.hint)}`, ''];
   if (example) {
     out.push(
       `**Example** ([test/fixtures/diagnostics/${example.name}](../test/fixtures/diagnostics/${example.name})): \`${example.command}\` in that project${example.setup ? ` (${example.setup})` : ''} prints`,

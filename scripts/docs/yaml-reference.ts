@@ -2,6 +2,7 @@
 // dotted paths), so the reference says exactly what the validator accepts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { cell, codeCell, prose } from './markdown.ts';
 import { repoRoot } from './repo.ts';
 
 type Schema = Record<string, any>;
@@ -24,7 +25,6 @@ interface Row {
   description: string;
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
 /** A value as it is written in YAML: auto, not "auto". */
 const code = (v: unknown) => `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
 
@@ -117,12 +117,12 @@ function children(p: Schema, root: Schema, at: string, seen: Set<Schema>, out: R
 function section(schemaFile: string, file: string): string {
   const root = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schema', schemaFile), 'utf8')) as Schema;
   const table = rows(root, root, '', new Set(), []).map(
-    (r) => `| \`${cell(r.key)}\` | ${cell(r.type)} | ${r.required ? 'yes' : ''} | ${cell(r.fallback)} | ${cell(r.allowed)} | ${cell(r.description)} |`,
+    (r) => `| \`${codeCell(r.key)}\` | ${cell(r.type)} | ${r.required ? 'yes' : ''} | ${cell(r.fallback)} | ${cell(r.allowed)} | ${cell(r.description)} |`,
   );
   return [
     `## ${file}`,
     '',
-    `Schema: [schema/${schemaFile}](../../schema/${schemaFile}) (${root.title}). ${root.description}`,
+    `Schema: [schema/${schemaFile}](../../schema/${schemaFile}) (${root.title}). ${prose(root.description)}`,
     '',
     '| key | type | required | default | allowed values | description |',
     '|---|---|---|---|---|---|',

@@ -15,7 +15,7 @@ interface Step {
 }
 
 /** The ```sh blocks of a Markdown page, each with the ```text block that follows it (before the next ```sh), if any. */
-export function tutorialSteps(markdown: string): Step[] {
+function tutorialSteps(markdown: string): Step[] {
   const steps: Step[] = [];
   for (const m of markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)) {
     if (m[1] === 'sh') steps.push({ script: m[2] });
@@ -25,7 +25,7 @@ export function tutorialSteps(markdown: string): Step[] {
 }
 
 /** Every non-blank expected line matches a whole output line, in order; … stands for any text. */
-export function unmatchedLine(expected: string, output: string): string | null {
+function unmatchedLine(expected: string, output: string): string | null {
   const lines = output.split('\n').map((l) => l.trimEnd());
   let at = 0;
   for (const want of expected.split('\n').filter((l) => l.trim())) {
