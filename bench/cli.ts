@@ -1,8 +1,8 @@
 // bench/cli.ts: what a whole command costs from the shell, against bare Node started in the same run: `node -e 0`,
 // `kiln --version`, `kiln validate` of the flagship (the repository's own project) and `kiln runs list` on a store of
 // ~50 runs (a temporary copy of a small project). Medians of wall milliseconds over --reps repetitions, each as a
-// delta and a ratio to bare Node. The commands are interleaved per repetition, so load on a shared machine hits
-// them alike. --baseline <checkout> measures another kiln checkout (e.g. a worktree of main) in the same run.
+// delta and a ratio to bare Node, with the median CPU time of each (Linux). The commands are interleaved per
+// repetition, so load on a shared machine hits them alike. --baseline <checkout> measures another kiln checkout (e.g. a worktree of main) in the same run.
 //
 //   npx tsx bench/cli.ts [--reps 15] [--runs 50] [--baseline ../kiln-main]
 //
@@ -27,12 +27,25 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function wallMs(args: string[], cwd: string): number {
+// CPU time of waited-for children (Linux: cutime + cstime of /proc/self/stat, in clock ticks of 10 ms): on a shared,
+// busy machine it moves much less with the load than wall time does. null where there is no /proc.
+function childrenCpuMs(): number | null {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+function measure(args: string[], cwd: string): { wall: number; cpu: number | null } {
+  const cpu0 = childrenCpuMs();
   const start = performance.now();
   const r = spawnSync(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
-  const ms = performance.now() - start;
+  const wall = performance.now() - start;
+  const cpu1 = childrenCpuMs();
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} in ${cwd} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  return { wall, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
 }
 
 // A store of `runCount` runs of a one-node project, written by this kiln in-process (a run is not what is measured).
@@ -61,20 +74,23 @@ const cases: Case[] = [
   { name: `kiln runs list (${runCount} runs)`, args: (bin) => [bin, 'runs', 'list'], cwd: () => runsProject },
 ];
 const checkouts = { current: repo, ...(baseline ? { baseline } : {}) };
-const samples: Record<string, number[]> = { 'node -e 0': [] };
+const samples: Record<string, Array<{ wall: number; cpu: number | null }>> = {};
 for (let i = 0; i <= reps; i++) {
   // Repetition 0 warms the file cache and is not counted.
-  const keep = (key: string, ms: number) => i > 0 && (samples[key] ??= []).push(ms);
-  keep('node -e 0', wallMs(['-e', '0'], repo));
-  for (const [label, dir] of Object.entries(checkouts)) for (const c of cases) keep(`${label}: ${c.name}`, wallMs(c.args(path.join(dir, 'bin', 'kiln.js')), c.cwd(dir)));
+  const keep = (key: string, m: { wall: number; cpu: number | null }) => i > 0 && (samples[key] ??= []).push(m);
+  keep('node -e 0', measure(['-e', '0'], repo));
+  for (const [label, dir] of Object.entries(checkouts)) for (const c of cases) keep(`${label}: ${c.name}`, measure(c.args(path.join(dir, 'bin', 'kiln.js')), c.cwd(dir)));
 }
 fs.rmSync(runsProject, { recursive: true, force: true });
 
-const node = median(samples['node -e 0']);
+const cpuOf = (xs: Array<{ cpu: number | null }>) => (xs.every((x) => x.cpu !== null) ? median(xs.map((x) => x.cpu!)) : null);
+const node = median(samples['node -e 0'].map((x) => x.wall));
+const nodeCpu = cpuOf(samples['node -e 0']);
 const results = Object.fromEntries(
   Object.entries(samples).map(([key, xs]) => {
-    const ms = median(xs);
-    return [key, { medianMs: Math.round(ms), deltaMs: Math.round(ms - node), ratio: Number((ms / node).toFixed(2)) }];
+    const ms = median(xs.map((x) => x.wall));
+    const cpu = cpuOf(xs);
+    return [key, { medianMs: Math.round(ms), deltaMs: Math.round(ms - node), ratio: Number((ms / node).toFixed(2)), cpuMs: cpu, cpuDeltaMs: cpu === null || nodeCpu === null ? null : cpu - nodeCpu }];
   }),
 );
 const at = (key: string) => results[`current: ${key}`];

@@ -1,5 +1,6 @@
 // Builds kiln's own code from src/ to lib/: JavaScript per file (esbuild), the files code reads at run time beside it
-// (templates), and with --declarations the .d.ts files (tsc) that a published package carries. The bin and the
+// (templates), the declaration schemas' validators (ajv standalone), and with --declarations the .d.ts files (tsc)
+// that a published package carries. The bin and the
 // package exports run lib/, so no command pays for transpiling kiln. A stamp of the sources makes an up-to-date build
 // a no-op, so tests and benches can build first and never run a stale lib/.
 // Run: npm run build (JavaScript; declarations forward to src/), npm run build -- --declarations (as npm pack does).
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ValidateFunction } from 'ajv';
 import { build, type Plugin } from 'esbuild';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +47,8 @@ function sourceFiles(srcDir: string): string[] {
 function stampOf(root: string, files: string[], declarations: boolean): string {
   const h = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url)));
   h.update(fs.readFileSync(path.join(root, 'tsconfig.json')));
+  // The precompiled validators are made from schema/.
+  for (const f of fs.readdirSync(path.join(root, 'schema')).sort()) h.update(`schema/${f}\0`).update(fs.readFileSync(path.join(root, 'schema', f))).update('\0');
   h.update(`declarations=${declarations}\n`);
   for (const f of files) h.update(`${f}\0`).update(fs.readFileSync(path.join(root, 'src', f))).update('\0');
   return h.digest('hex');
@@ -88,6 +92,19 @@ async function buildJavaScript(srcDir: string, outDir: string, files: string[]):
   }
 }
 
+// The declaration schemas compiled ahead of time (ajv standalone code, CommonJS, loaded by src/config/schemas.ts).
+async function buildValidators(outDir: string): Promise<void> {
+  const { Ajv } = await import('ajv');
+  const standaloneCode = createRequire(import.meta.url)('ajv/dist/standalone') as (ajv: InstanceType<typeof Ajv>, validate: ValidateFunction) => string;
+  const { DECLARATION_KINDS, newDeclarationAjv, precompiledValidator, readSchema } = await import('../src/config/schemas.ts');
+  const ajv = newDeclarationAjv(Ajv, { code: { source: true } });
+  for (const kind of DECLARATION_KINDS) {
+    const file = path.join(outDir, 'config', precompiledValidator(kind));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, standaloneCode(ajv, ajv.compile(readSchema(kind))));
+  }
+}
+
 function buildDeclarations(root: string, outDir: string): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir], { cwd: root, stdio: 'inherit' });
@@ -116,6 +133,7 @@ export async function buildKiln(options: BuildOptions = {}): Promise<BuildResult
   fs.rmSync(next, { recursive: true, force: true });
   try {
     await buildJavaScript(srcDir, next, files);
+    await buildValidators(next);
     if (declarations) buildDeclarations(root, next);
     else forwardDeclarations(srcDir, next);
     fs.writeFileSync(path.join(next, STAMP), JSON.stringify({ stamp, declarations }) + '\n');
