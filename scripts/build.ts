@@ -44,19 +44,23 @@ function sourceFiles(srcDir: string): string[] {
     .sort();
 }
 
-function stampOf(root: string, files: string[], declarations: boolean): string {
+function stampOf(root: string, files: string[]): string {
   const h = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url)));
   h.update(fs.readFileSync(path.join(root, 'tsconfig.json')));
   // The precompiled validators are made from schema/.
   for (const f of fs.readdirSync(path.join(root, 'schema')).sort()) h.update(`schema/${f}\0`).update(fs.readFileSync(path.join(root, 'schema', f))).update('\0');
-  h.update(`declarations=${declarations}\n`);
   for (const f of files) h.update(`${f}\0`).update(fs.readFileSync(path.join(root, 'src', f))).update('\0');
   return h.digest('hex');
 }
 
-function readStamp(outDir: string): string | null {
+interface Stamp {
+  stamp: string;
+  declarations: boolean;
+}
+
+function readStamp(outDir: string): Stamp | null {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(outDir, STAMP), 'utf8')) as { stamp: string }).stamp;
+    return JSON.parse(fs.readFileSync(path.join(outDir, STAMP), 'utf8')) as Stamp;
   } catch {
     return null;
   }
@@ -127,8 +131,10 @@ export async function buildKiln(options: BuildOptions = {}): Promise<BuildResult
   const outDir = options.outDir ?? path.join(root, 'lib');
   const declarations = options.declarations ?? false;
   const files = sourceFiles(srcDir);
-  const stamp = stampOf(root, files, declarations);
-  if (readStamp(outDir) === stamp) return { built: false, ms: performance.now() - start, outDir };
+  const stamp = stampOf(root, files);
+  const last = readStamp(outDir);
+  // tsc's declarations do for a development build too: `npm pack` runs prepare after prepack, and must not replace them.
+  if (last?.stamp === stamp && (last.declarations || !declarations)) return { built: false, ms: performance.now() - start, outDir };
   const next = `${outDir}.next-${process.pid}`;
   fs.rmSync(next, { recursive: true, force: true });
   try {

@@ -22,6 +22,8 @@ beforeAll(async () => {
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(pkg, 'package.json'));
   for (const f of manifest.files.filter((x) => x !== 'lib')) fs.cpSync(path.join(repoRoot, f), path.join(pkg, f), { recursive: true });
   await buildKiln({ outDir: path.join(pkg, 'lib'), declarations: true });
+  // `npm pack` runs prepare (a development build) after prepack: it must keep the declarations.
+  expect((await buildKiln({ outDir: path.join(pkg, 'lib') })).built).toBe(false);
   // kiln's own dependencies, as npm would install them beside it.
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
 
