@@ -7,4 +7,6 @@ export const slowSuites = [
   'test/gitops/publish-race.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
+  // tsc emits kiln's declarations, then type-checks a consumer: tens of seconds.
+  'test/cli/package-types.test.ts',
 ];
