@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // bin/kiln.js runs the build (lib/): rebuilt here when the sources changed.
+    globalSetup: ['test/setup/build-kiln.ts'],
   },
 });

@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // bin/kiln.js runs the build (lib/): rebuilt here when the sources changed.
+    globalSetup: ['test/setup/build-kiln.ts'],
   },
 });

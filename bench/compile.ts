@@ -80,7 +80,7 @@ async function measure(root: string): Promise<{ stages: Stages; typecheck: () =>
   const resolved = resolveProject(loaded);
   const ir = performance.now() - t;
   t = performance.now();
-  const diagnostics = [...resolved.diagnostics, ...checkProject(resolved.ir!, loaded.sources, resolved.cyclic)];
+  const diagnostics = [...resolved.diagnostics, ...(await checkProject(resolved.ir!, loaded.sources, resolved.cyclic))];
   const checks = performance.now() - t;
   if (hasErrors(diagnostics)) throw new Error(`synthetic project has errors: ${diagnostics.find((d) => d.severity === 'error')!.message}`);
   t = performance.now();

@@ -41,15 +41,16 @@ async function readOr(file: string, fallback: string): Promise<string> {
   }
 }
 
+// kiln's code as it runs: src/ (TypeScript) or lib/ (the build, JavaScript).
 const kilnSrc = path.join(path.dirname(fileURLToPath(import.meta.url)));
 
-/** kiln's own compiler sources and schemas: a kiln update that changes what a build produces invalidates the cache. */
+/** kiln's own compiler code and schemas: a kiln update that changes what a build produces invalidates the cache. */
 async function compilerFingerprint(): Promise<string> {
   const h = createHash('sha256');
   for (const dir of [path.join(kilnSrc, 'config'), path.join(kilnSrc, 'ir'), path.join(kilnSrc, 'check'), path.join(kilnSrc, 'codegen'), path.join(kilnSrc, 'codegen', 'templates'), path.join(kilnSrc, '..', 'schema')]) {
     let names: string[] = [];
     try {
-      names = (await fs.readdir(dir)).filter((n) => /\.(ts|hbs|json)$/.test(n)).sort();
+      names = (await fs.readdir(dir)).filter((n) => /\.(ts|js|hbs|json)$/.test(n) && !n.endsWith('.d.ts')).sort();
     } catch {
       continue;
     }

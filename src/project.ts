@@ -30,9 +30,9 @@ export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { c
     diagnostics.push(...resolved.diagnostics);
     ir = resolved.ir;
     if (ir && opts.checks !== false) {
-      // Loaded on demand: the checks parse node modules with the TypeScript compiler, which is slow to import.
+      // Loaded on demand: a caller with the checks' verdict cached never loads them.
       const { checkProject } = await (checksModule ??= import('./check/index.ts'));
-      diagnostics.push(...checkProject(ir, loaded.sources, resolved.cyclic));
+      diagnostics.push(...(await checkProject(ir, loaded.sources, resolved.cyclic)));
     }
   }
   const sorted = sortDiagnostics(dedupe(diagnostics));

@@ -9,4 +9,6 @@ export const slowSuites = [
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',
   'test/docs/ml-examples.test.ts',
+  // tsc emits kiln's declarations, then type-checks a consumer: tens of seconds.
+  'test/cli/package-types.test.ts',
 ];

@@ -1,11 +1,11 @@
 // The artifact's code: the generated inference module (its node code included) and the artifact runtime, bundled
 // into one ES module by esbuild. TensorFlow.js stays external: the host provides it and its backends.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { kilnSelf } from '../runtime/kiln-self.ts';
+import { besideModule, kilnSelf } from '../runtime/kiln-self.ts';
 
-const runtimeFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime.ts');
+// The runtime as the running kiln has it (built JavaScript, or the sources under tests).
+const runtimeFile = besideModule(import.meta.url, 'runtime');
 
 export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
 

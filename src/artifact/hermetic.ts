@@ -8,7 +8,7 @@ import { LineCounter } from 'yaml';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { NodeIR } from '../ir/types.ts';
-import { kilnRoot, kilnSelf } from '../runtime/kiln-self.ts';
+import { kilnCodeDir, kilnSelf } from '../runtime/kiln-self.ts';
 import { INFERENCE_BUNDLE } from './bundle.ts';
 
 /** Modules through which code reaches files, processes, the network or another VM; fs/promises is `fs` here. */
@@ -64,7 +64,7 @@ function isProjectCode(abs: string, projectRoot: string): boolean {
   const rel = path.relative(projectRoot, abs);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return false;
   if (rel.split(path.sep).includes('node_modules')) return false;
-  const inKiln = path.relative(path.join(kilnRoot, 'src'), abs);
+  const inKiln = path.relative(kilnCodeDir, abs);
   return inKiln.startsWith('..') || path.isAbsolute(inKiln);
 }
 

@@ -2,15 +2,16 @@
 // the batching (one batch, one at a time, a random partition), and away from the project (another working directory,
 // a reduced environment, a moved clock, Math.random refused).
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParityVerdict } from './parity-worker.ts';
+import { besideModule, kilnModuleExtension } from '../runtime/kiln-self.ts';
 
-const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'parity-worker.ts');
-const tsxLoader = createRequire(import.meta.url).resolve('tsx');
+// The worker loads the built artifact (JavaScript) with kiln's own code: a TypeScript loader only when that code is
+// kiln's sources.
+const worker = besideModule(import.meta.url, 'parity-worker');
+const loaderArgs = (): string[] => (kilnModuleExtension === '.ts' ? ['--import', createRequire(import.meta.url).resolve('tsx')] : []);
 
 export interface ParityResult {
   records: number;
@@ -24,7 +25,7 @@ export interface ParityResult {
 type Mode = 'batches' | 'hermetic';
 
 async function replay(dir: string, mode: Mode): Promise<ParityVerdict> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, worker, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_PARITY: '1' } });
+  const child = spawn(process.execPath, [...loaderArgs(), worker, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_PARITY: '1' } });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

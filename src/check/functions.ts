@@ -1,42 +1,41 @@
 // Checks that every node's `run:` names a module that exists and an export it has.
-import ts from 'typescript';
+import type { Loader } from 'esbuild';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { checkModulePath } from '../ir/pipelines.ts';
 import type { NodeIR } from '../ir/types.ts';
 
-/** Names a module exports, or null when it re-exports `*` (then any name may exist). */
-export function exportedNames(file: string, text: string): Set<string> | null {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, false, file.endsWith('.js') || file.endsWith('.mjs') ? ts.ScriptKind.JS : ts.ScriptKind.TS);
-  const names = new Set<string>();
-  let star = false;
-  const hasExport = (n: ts.Node) => ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-  const hasDefault = (n: ts.Node) => ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
-  for (const st of sf.statements) {
-    if (ts.isExportDeclaration(st)) {
-      // A type is no function a node could run: `export type { X }` and `export { type X }` are not candidates.
-      if (st.isTypeOnly) continue;
-      if (!st.exportClause) star = true;
-      else if (ts.isNamedExports(st.exportClause)) {
-        for (const el of st.exportClause.elements) if (!el.isTypeOnly) names.add(el.name.text);
-      } else if (ts.isNamespaceExport(st.exportClause)) names.add(st.exportClause.name.text);
-    } else if (ts.isExportAssignment(st)) {
-      names.add('default');
-    } else if (hasExport(st)) {
-      if (hasDefault(st)) names.add('default');
-      else if (ts.isVariableStatement(st)) {
-        for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) names.add(d.name.text);
-      } else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
-    }
+const LOADERS: Record<string, Loader> = { ts: 'ts', mts: 'ts', cts: 'ts', tsx: 'tsx', js: 'js', mjs: 'js', cjs: 'js', jsx: 'jsx' };
+
+/**
+ * Names a module exports (values: types are erased, so `export type`, interfaces and type-only names are no
+ * candidates), or null when it re-exports `*` (then any name may exist) or does not parse (the type-check says why).
+ * esbuild reads them, not the TypeScript compiler: `kiln validate` would spend most of its time loading TypeScript.
+ */
+export async function exportedNames(file: string, text: string): Promise<Set<string> | null> {
+  const { build } = await import('esbuild');
+  try {
+    const r = await build({
+      stdin: { contents: text, loader: LOADERS[file.slice(file.lastIndexOf('.') + 1)] ?? 'ts', sourcefile: file },
+      write: false,
+      metafile: true,
+      format: 'esm',
+      outfile: 'module.js',
+      logLevel: 'silent',
+    });
+    // esbuild prints each top-level statement on its own line, `export * from "…";` included.
+    if (/^export \* from /m.test(r.outputFiles[0].text)) return null;
+    return new Set(r.metafile.outputs['module.js']?.exports ?? []);
+  } catch {
+    return null;
   }
-  return star ? null : names;
 }
 
 /** Exports by module text: parsing a module is the slow part of the checks, and a process that analyses a project again (tests, a fuzz) sees the same texts. */
-const exportsByText = new Map<string, Set<string> | null>();
+const exportsByText = new Map<string, Promise<Set<string> | null>>();
 
-function exportsOf(file: string, text: string): Set<string> | null {
+function exportsOf(file: string, text: string): Promise<Set<string> | null> {
   const key = `${file}\0${text}`;
   if (!exportsByText.has(key)) {
     if (exportsByText.size > 500) exportsByText.clear();
@@ -45,8 +44,11 @@ function exportsOf(file: string, text: string): Set<string> | null {
   return exportsByText.get(key)!;
 }
 
-export function checkFunctions(nodes: readonly NodeIR[], sources: ReadonlyMap<string, string>, out: Diagnostic[]): void {
+export async function checkFunctions(nodes: readonly NodeIR[], sources: ReadonlyMap<string, string>, out: Diagnostic[]): Promise<void> {
+  // Every module read at once (esbuild works on them in parallel), then the checks in node order.
   const cache = new Map<string, Set<string> | null>();
+  const modules = [...new Set(nodes.map((n) => n.func.module))].filter((m) => sources.has(m));
+  await Promise.all(modules.map(async (m) => cache.set(m, await exportsOf(m, sources.get(m)!))));
   const missing = new Set<string>();
   for (const n of nodes) {
     if (!checkModulePath(n, out)) continue;
@@ -57,7 +59,6 @@ export function checkFunctions(nodes: readonly NodeIR[], sources: ReadonlyMap<st
       missing.add(n.func.module);
       continue;
     }
-    if (!cache.has(n.func.module)) cache.set(n.func.module, exportsOf(n.func.module, text));
     const names = cache.get(n.func.module);
     if (names && !names.has(n.func.export)) {
       const list = [...names].sort();

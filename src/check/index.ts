@@ -4,7 +4,7 @@ import type { ProjectIR } from '../ir/types.ts';
 import { checkPipelineGraph, checkUnusedCatalogEntries } from './graph.ts';
 import { checkFunctions } from './functions.ts';
 
-export function checkProject(ir: ProjectIR, sources: ReadonlyMap<string, string>, cyclic: ReadonlyMap<string, string[]>): Diagnostic[] {
+export async function checkProject(ir: ProjectIR, sources: ReadonlyMap<string, string>, cyclic: ReadonlyMap<string, string[]>): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const seenNodes = new Set<string>();
   for (const p of Object.values(ir.pipelines)) {
@@ -14,7 +14,7 @@ export function checkProject(ir: ProjectIR, sources: ReadonlyMap<string, string>
       const key = `${n.func.module}#${n.func.export}@${n.declaredIn}:${n.func.location?.line}`;
       return seenNodes.has(key) ? false : (seenNodes.add(key), true);
     });
-    checkFunctions(fresh, sources, out);
+    await checkFunctions(fresh, sources, out);
   }
   checkUnusedCatalogEntries(ir, out);
   return out;

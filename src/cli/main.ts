@@ -1,8 +1,9 @@
 // The kiln command line: builds the program from one file per command and maps outcomes to exit codes.
-import { Command, CommanderError } from 'commander';
-import { processIo, handleFailure, EXIT_INTERNAL, EXIT_OK, type Io } from './io.ts';
+// `kiln --version` loads nothing but the version: the parser, the diagnostics catalogue and the commands are loaded
+// once a command is to run.
+import type { Command } from 'commander';
+import type { Io } from './io.ts';
 import { kilnVersion } from '../version.ts';
-import { commands } from './commands.ts';
 
 export interface CommandResult {
   code: number;
@@ -13,7 +14,14 @@ export interface CommandModule {
   register(program: Command, io: Io, setExit: (code: number | Promise<number>) => void): void;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: string[], given?: Io): Promise<number> {
+  const versionOnly = argv.slice(2).length === 1 && (argv[2] === '--version' || argv[2] === '-V');
+  if (versionOnly) {
+    (given?.out ?? ((s: string) => process.stdout.write(s)))(`${kilnVersion}\n`);
+    return 0;
+  }
+  const [{ Command, CommanderError }, { processIo, handleFailure, EXIT_INTERNAL, EXIT_OK }, { commands }] = await Promise.all([import('commander'), import('./io.ts'), import('./commands.ts')]);
+  const io = given ?? processIo();
   const program = new Command();
   let pending: number | Promise<number> = EXIT_OK;
   const setExit = (code: number | Promise<number>) => {
@@ -29,8 +37,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // Load only the command being run; --help (and anything unrecognised) gets all of them.
   const first = argv.slice(2).find((a) => !a.startsWith('-'));
   const wanted = commands.filter((c) => c.name === first);
-  const versionOnly = argv.slice(2).length === 1 && (argv[2] === '--version' || argv[2] === '-V');
-  for (const c of versionOnly ? [] : wanted.length ? wanted : commands) (await c.load()).register(program, io, setExit);
+  for (const c of wanted.length ? wanted : commands) (await c.load()).register(program, io, setExit);
   try {
     await program.parseAsync(argv);
     return await pending;

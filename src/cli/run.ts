@@ -210,7 +210,8 @@ function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): 
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
 
 async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, stamping: Promise<Stamp | null> | null, invocation: RunInvocation) {
-  const { openTracking, gitStamp } = await import('../tracking/index.ts');
+  const { openTracking } = await import('../tracking/index.ts');
+  const { gitStamp } = await import('../tracking/git.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
   const storeDir = path.join(req.root, prepared.ir.settings.storeDir);

@@ -3,12 +3,17 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type * as TS from 'typescript';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ProjectIR } from '../ir/types.ts';
 import type { CompileOutput } from './compile.ts';
 import { typecheck } from './typecheck.ts';
 import { writeFileAtomic } from '../runtime/atomic.ts';
+
+// Required, not imported: imported from an ES module, Node would first scan all of TypeScript's 9 MB for its named
+// exports (cjs-module-lexer), which costs more than loading it.
+const ts: typeof TS = createRequire(import.meta.url)('typescript');
 
 interface CacheEntry {
   key: string;

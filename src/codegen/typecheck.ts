@@ -1,14 +1,19 @@
 // Type-checks the generated modules together with the node code they import, and reports each error at the YAML
 // that caused it: a wrong wiring is a compile error at the node's input, not a crash at hour three.
 import path from 'node:path';
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type * as TS from 'typescript';
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { ProjectIR } from '../ir/types.ts';
 import { mapDatasetsModule, mapPipelineModule, type LineOrigin } from './linemap.ts';
 import type { CompileOutput } from './compile.ts';
 
-const REQUIRED: ts.CompilerOptions = {
+// Required, not imported: imported from an ES module, Node would first scan all of TypeScript's 9 MB for its named
+// exports (cjs-module-lexer), which costs more than loading it.
+const ts: typeof TS = createRequire(import.meta.url)('typescript');
+
+const REQUIRED: TS.CompilerOptions = {
   noEmit: true,
   allowImportingTsExtensions: true,
   skipLibCheck: true,
@@ -20,7 +25,7 @@ const REQUIRED: ts.CompilerOptions = {
   incremental: false,
 };
 
-const DEFAULTS: ts.CompilerOptions = {
+const DEFAULTS: TS.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.Preserve,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -29,9 +34,9 @@ const DEFAULTS: ts.CompilerOptions = {
   lib: ['lib.es2023.d.ts'],
 };
 
-export function compilerOptions(root: string): ts.CompilerOptions {
+export function compilerOptions(root: string): TS.CompilerOptions {
   const configPath = path.join(root, 'tsconfig.json');
-  let options: ts.CompilerOptions = { ...DEFAULTS };
+  let options: TS.CompilerOptions = { ...DEFAULTS };
   if (ts.sys.fileExists(configPath)) {
     const read = ts.readConfigFile(configPath, ts.sys.readFile);
     if (!read.error) {
@@ -42,19 +47,19 @@ export function compilerOptions(root: string): ts.CompilerOptions {
   return { ...options, ...REQUIRED };
 }
 
-function flatten(m: string | ts.DiagnosticMessageChain): string {
+function flatten(m: string | TS.DiagnosticMessageChain): string {
   return ts.flattenDiagnosticMessageText(m, '\n');
 }
 
-function tsLocation(file: ts.SourceFile, start: number, length: number, relFile: string): SourceLocation {
+function tsLocation(file: TS.SourceFile, start: number, length: number, relFile: string): SourceLocation {
   const s = file.getLineAndCharacterOfPosition(start);
   const e = file.getLineAndCharacterOfPosition(Math.max(start, start + length - 1));
   return { file: relFile, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 2 };
 }
 
-function innermost(sf: ts.SourceFile, pos: number): ts.Node | undefined {
-  let found: ts.Node | undefined;
-  const visit = (n: ts.Node) => {
+function innermost(sf: TS.SourceFile, pos: number): TS.Node | undefined {
+  let found: TS.Node | undefined;
+  const visit = (n: TS.Node) => {
     if (pos >= n.getStart(sf) && pos < n.getEnd()) {
       found = n;
       n.forEachChild(visit);
@@ -65,7 +70,7 @@ function innermost(sf: ts.SourceFile, pos: number): ts.Node | undefined {
 }
 
 /** The expression `d["x"]` or `r[...]` on the error line, for describing the types involved. */
-function expressionAt(sf: ts.SourceFile, start: number, kind: 'element' | 'satisfies'): ts.Expression | undefined {
+function expressionAt(sf: TS.SourceFile, start: number, kind: 'element' | 'satisfies'): TS.Expression | undefined {
   let n = innermost(sf, start);
   while (n) {
     if (kind === 'element' && ts.isElementAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'd') return n;
@@ -74,8 +79,8 @@ function expressionAt(sf: ts.SourceFile, start: number, kind: 'element' | 'satis
   }
   // The error may sit on the property name of `"key": d["x"]`.
   const line = sf.getLineAndCharacterOfPosition(start).line;
-  let result: ts.Expression | undefined;
-  const visit = (x: ts.Node) => {
+  let result: TS.Expression | undefined;
+  const visit = (x: TS.Node) => {
     if (result) return;
     if (sf.getLineAndCharacterOfPosition(x.getStart(sf)).line === line) {
       if (kind === 'element' && ts.isElementAccessExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === 'd') result = x;
@@ -95,8 +100,8 @@ function withParameter(d: Diagnostic, origin: LineOrigin, ir: ProjectIR): Diagno
   return location ? { ...d, related: [{ message: `parameter '${key}' is declared`, location }] } : d;
 }
 
-function describeOrigin(origin: LineOrigin, checker: ts.TypeChecker, sf: ts.SourceFile, start: number, tsMessage: string): Diagnostic {
-  const show = (t: ts.Type | undefined) => (t ? checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope) : 'unknown');
+function describeOrigin(origin: LineOrigin, checker: TS.TypeChecker, sf: TS.SourceFile, start: number, tsMessage: string): Diagnostic {
+  const show = (t: TS.Type | undefined) => (t ? checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope) : 'unknown');
   switch (origin.kind) {
     case 'input': {
       const n = origin.node;

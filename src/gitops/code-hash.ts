@@ -8,7 +8,7 @@ import { kilnSubpath } from '../version.ts';
 import { build, type Loader, type Plugin } from 'esbuild';
 import type { GitTree, Repository } from './git-host.ts';
 import { repoPath } from './git-host.ts';
-import { kilnRoot } from '../runtime/kiln-self.ts';
+import { kilnEntry, kilnRoot } from '../runtime/kiln-self.ts';
 
 /** Read access to files by repository-relative path. */
 export interface FileSource {
@@ -101,8 +101,10 @@ export class CodeHasher {
           const spec = args.path;
           const self_ = kilnSubpath(spec);
           if (self_ !== undefined) {
+            // kiln's own repository: its sources at that revision (the build is not committed). Elsewhere: the code
+            // the running kiln executes, the same for both sides.
             const sub = self_ === null ? 'index.ts' : `${self_}/index.ts`;
-            return self.kilnInRepo !== null ? { path: path.posix.join(self.kilnInRepo, 'src', sub), namespace: 'repo' } : { path: `src/${sub}`, namespace: 'kiln' };
+            return self.kilnInRepo !== null ? { path: path.posix.join(self.kilnInRepo, 'src', sub), namespace: 'repo' } : { path: kilnEntry(self_), namespace: 'kiln' };
           }
           if (!/^\.\.?(\/|$)/.test(spec) || (args.namespace !== 'repo' && args.namespace !== 'kiln')) return { path: spec, external: true };
           const target = path.posix.normalize(path.posix.join(path.posix.dirname(args.importer), spec));

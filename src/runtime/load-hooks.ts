@@ -1,9 +1,9 @@
 // Loading the hooks named in kiln.yaml: '<file>#<export>', an object (or class) with some of the Hooks methods.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { Hooks } from './hooks.ts';
+import { importProjectModule } from './project-module.ts';
 
 const HOOK_METHODS = ['beforePipelineRun', 'afterPipelineRun', 'beforeNodeRun', 'afterNodeRun', 'onNodeError', 'beforeDatasetLoaded', 'afterDatasetLoaded', 'beforeDatasetSaved', 'afterDatasetSaved'];
 
@@ -13,7 +13,7 @@ export async function loadHooks(settings: ProjectSettings): Promise<Hooks[]> {
     const ref = `./${h.module}#${h.export}`;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(path.join(settings.root, h.module)).href)) as Record<string, unknown>;
+      mod = (await importProjectModule(path.join(settings.root, h.module))) as Record<string, unknown>;
     } catch (e) {
       throw new KilnError(diag('KILN3009', { ref, problem: `the module cannot be loaded (${(e as Error).message.split('\n')[0]})` }, h.location));
     }

@@ -1,7 +1,6 @@
 // `kiln run` front to back: compile (writing generated/ when stale), pick the pipeline and nodes, apply parameter
 // overrides, set up the TensorFlow.js backend, load hooks, run, and hand the result to tracking and packaging.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildForRun } from '../build-cache.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
@@ -13,6 +12,7 @@ import type { CompiledPipelineModule } from './compiled.ts';
 import { newSaveVersion } from './datasets/index.ts';
 import type { Hooks, RunInfo } from './hooks.ts';
 import { loadHooks } from './load-hooks.ts';
+import { importProjectModule } from './project-module.ts';
 import { applyOverrides } from './params.ts';
 import type { RunReporter } from './progress.ts';
 import { runNodes, type RunResult } from './runner.ts';
@@ -86,7 +86,7 @@ export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const loadVersions = parseLoadVersions(ir, req.loadVersions);
   const hooks = await loadHooks(ir.settings);
   const modulePath = path.join(req.root, build.pipelineModules[pipeline.name]);
-  const module = (await import(pathToFileURL(modulePath).href)) as CompiledPipelineModule;
+  const module = (await importProjectModule(modulePath)) as CompiledPipelineModule;
   return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
 }
 

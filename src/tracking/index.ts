@@ -8,7 +8,8 @@ import type { ObjectStore } from './objects.ts';
 
 export * from './store.ts';
 export * from './registry.ts';
-export { gitStamp, type GitStamp, type GitStampOptions, type UncommittedFile, type UncommittedStatus } from './git.ts';
+// The git stamp (isomorphic-git) is imported from ./git.ts by the one command that stamps: reading runs never loads git.
+export type { GitStamp, GitStampOptions, UncommittedFile, UncommittedStatus } from './git.ts';
 export { LocalObjectStore, hashFile, hashTree, hashPath, sha256, type ObjectStore, type ObjectKind, type TreeEntry } from './objects.ts';
 export { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
 export { flattenParams } from './params.ts';

@@ -1,0 +1,69 @@
+// What a command loads, observed from outside kiln: `node --import test/helpers/record-modules.mjs bin/kiln.js …`
+// records every module URL Node resolves. The bin runs the build (lib/); tsx is loaded only to import a project's
+// TypeScript, and heavy packages only by the commands that use them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { kilnVersion } from '../../src/version.ts';
+import { copyProject, repoRoot, tempDir } from '../helpers/project.ts';
+
+const recorder = path.join(repoRoot, 'test', 'helpers', 'record-modules.mjs');
+
+/** Runs `kiln <args>` in `cwd` and returns its result with the module URLs it loaded. */
+function kilnLoading(args: string[], cwd: string) {
+  const list = path.join(tempDir('kiln-modules-'), 'modules.txt');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KILN_RECORD_MODULES: list };
+  for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete env[k];
+  const r = spawnSync(process.execPath, ['--import', recorder, path.join(repoRoot, 'bin', 'kiln.js'), ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+  const modules = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').trim().split('\n') : [];
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules };
+}
+
+/** The packages (node_modules/<name>) among the loaded modules. */
+const packagesOf = (modules: string[]) => [...new Set(modules.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []))].sort();
+const kilnModules = (modules: string[]) => modules.filter((u) => u.startsWith(`file://${repoRoot}/`) && !u.includes('/node_modules/')).map((u) => u.slice(`file://${repoRoot}/`.length));
+
+const HEAVY = ['tsx', 'typescript', 'esbuild', 'handlebars', 'isomorphic-git', 'better-sqlite3', '@tensorflow/tfjs', '@tensorflow/tfjs-core', 'json-schema-to-typescript', 'prettier'];
+
+describe('what each command loads', () => {
+  it('kiln --version runs the built CLI and loads no package at all (no tsx, not even the argument parser)', () => {
+    const r = kilnLoading(['--version'], repoRoot);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${kilnVersion}\n`);
+    expect(kilnModules(r.modules)).toContain('lib/cli/main.js');
+    expect(kilnModules(r.modules).filter((m) => m.startsWith('src/'))).toEqual([]);
+    expect(packagesOf(r.modules)).toEqual([]);
+  });
+
+  it('kiln validate, run, runs list: tsx only where the project’s TypeScript is imported, heavy packages only where used', () => {
+    const root = copyProject('mini');
+    const validate = kilnLoading(['validate'], root);
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(kilnModules(validate.modules)).toContain('lib/cli/validate.js');
+    // esbuild reads the node modules' exports (a child process: cheap to load); the TypeScript compiler is not loaded.
+    expect(packagesOf(validate.modules).filter((p) => HEAVY.includes(p) && p !== 'esbuild')).toEqual([]);
+
+    // The positive control: the observable sees tsx when a run imports the project's node code.
+    const run = kilnLoading(['run'], root);
+    expect(run.code, run.stderr).toBe(0);
+    expect(packagesOf(run.modules)).toContain('tsx');
+    expect(run.modules.some((u) => u.endsWith('/pipelines/demo/nodes.ts'))).toBe(true);
+
+    const list = kilnLoading(['runs', 'list'], root);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/FINISHED/);
+    expect(packagesOf(list.modules)).toContain('better-sqlite3');
+    expect(packagesOf(list.modules).filter((p) => HEAVY.includes(p) && p !== 'better-sqlite3')).toEqual([]);
+  });
+
+  it('a missing build is a one-line instruction, not a stack trace', () => {
+    const pkg = tempDir('kiln-unbuilt-');
+    fs.mkdirSync(path.join(pkg, 'bin'));
+    fs.copyFileSync(path.join(repoRoot, 'bin', 'kiln.js'), path.join(pkg, 'bin', 'kiln.js'));
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{ "type": "module" }\n');
+    const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'kiln.js'), '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`kiln is not built: run \`npm run build\` in ${pkg}/\n`);
+  });
+});
