@@ -16,6 +16,8 @@ export interface ClientOptions {
   push?: boolean;
   /** Defaults to credentialFor(registry) from the environment or the Docker config. */
   credential?: RegistryCredential | null;
+  /** Upload chunk size (CHUNK_BYTES). */
+  chunkBytes?: number;
 }
 
 interface Send {
@@ -44,6 +46,7 @@ export class OciClient {
   private readonly base: string;
   private readonly push: boolean;
   private readonly credential: RegistryCredential | null;
+  private readonly chunkBytes: number;
   private authorization: string | null = null;
 
   constructor(ref: Pick<OciReference, 'registry' | 'repository'>, opts: ClientOptions = {}) {
@@ -51,6 +54,7 @@ export class OciClient {
     this.repository = ref.repository;
     this.base = registryBaseUrl(ref.registry);
     this.push = opts.push ?? false;
+    this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
     this.credential = opts.credential !== undefined ? opts.credential : credentialFor(ref.registry);
   }
 
@@ -144,9 +148,10 @@ export class OciClient {
         const { bytesRead } = await fd.read(b, 0, length, offset);
         return b.subarray(0, bytesRead);
       };
-      if (size > CHUNK_BYTES) {
-        for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-          const chunk = await read(offset, Math.min(CHUNK_BYTES, size - offset));
+      const chunked = size > this.chunkBytes;
+      if (chunked) {
+        for (let offset = 0; offset < size; offset += this.chunkBytes) {
+          const chunk = await read(offset, Math.min(this.chunkBytes, size - offset));
           const res = await this.send('PATCH', location, {
             what,
             headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}`, 'content-length': String(chunk.length) },
@@ -156,7 +161,7 @@ export class OciClient {
           location = this.locationOf(res, what);
         }
       }
-      const rest = size > CHUNK_BYTES ? Buffer.alloc(0) : await read(0, size);
+      const rest = chunked ? Buffer.alloc(0) : await read(0, size);
       const done = new URL(location, this.base);
       done.searchParams.set('digest', digest);
       await this.send('PUT', done.toString(), { what, headers: { 'content-type': 'application/octet-stream', 'content-length': String(rest.length) }, body: () => rest, ok: [201] });
