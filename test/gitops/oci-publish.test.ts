@@ -3,11 +3,13 @@
 // registry: B, with an empty .kiln, reads production from the registry to gate its publish and predicts with what it
 // pulls, bit for bit as training computed.
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/oci/client.ts';
 import { spawnSync } from 'node:child_process';
-import { startKiln, until } from '../e2e/kiln-process.ts';
+import { kiln as kilnAsync, startKiln, until } from '../e2e/kiln-process.ts';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
 import { commitAll, gitInit, kiln, kilnHere, repoRoot, tempDir } from './support.ts';
 
@@ -200,4 +202,63 @@ describe('kiln publish to oci://', () => {
     expect(r.stderr + r.stdout).not.toContain('wrong-secret-123');
     expect(r.stderr + r.stdout).not.toContain(reg.password);
   });
+
+  it('two machines publishing at once get two versions, none lost (push by digest, check-before-tag, check-after-tag)', async () => {
+    const [c, d] = [cloneWithoutStore(root), cloneWithoutStore(root)];
+    const runs = await Promise.all([c, d].map((m) => kilnAsync(['run'], m)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const published = await Promise.all([c, d].map((m) => kilnAsync(['publish', '--json'], m)));
+    for (const p of published) expect(p.code, p.stderr).toBe(0);
+    const results = published.map((p) => JSON.parse(p.stdout) as { version: number; run: string });
+    expect(results.map((r) => r.version).sort()).toEqual([3, 4]);
+    const client = registryClient();
+    for (const r of results) {
+      const m = JSON.parse((await client.getManifest(`v${r.version}`))!.bytes.toString()) as { annotations: Record<string, string> };
+      expect(m.annotations['dev.kiln.run-id']).toBe(r.run);
+    }
+  }, 120_000);
+
+  it('gives up with KILN7056 when another publisher keeps taking the version tag, leaving no tag of its own', async () => {
+    // A proxy in front of the registry plays a publisher that always wins: after each tag write of a version, it
+    // writes v1's manifest over that tag.
+    const v1 = (await registryClient().getManifest('v1'))!.bytes;
+    const upstream = `http://${reg.host}`;
+    const proxy = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const answer = await fetch(`${upstream}${req.url}`, { method: req.method, headers, ...(body && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}), redirect: 'manual' });
+      const tag = /\/manifests\/(v\d+)$/.exec(req.url ?? '');
+      if (req.method === 'PUT' && tag && answer.status === 201) {
+        await fetch(`${upstream}${req.url}`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: v1 });
+      }
+      const out: Record<string, string> = {};
+      answer.headers.forEach((v, k) => {
+        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = k === 'location' ? v.replace(upstream, `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`) : v;
+      });
+      res.writeHead(answer.status, out).end(req.method === 'HEAD' ? undefined : Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const e = cloneWithoutStore(root);
+      const yaml = path.join(e, 'kiln.yaml');
+      fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace(reg.host, `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`));
+      await commitAll(e, 'publish through the proxy');
+      const run = await kilnAsync(['run'], e);
+      expect(run.code, run.stderr).toBe(0);
+      const tagsBefore = new Set(await registryClient().listTags());
+      const r = await kilnAsync(['publish'], e);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("KILN7056: cannot publish 'scorer': another publish took the version tag");
+      expect(r.stderr).toContain('5 times in a row');
+      const client = registryClient();
+      for (const t of (await client.listTags()).filter((t) => !tagsBefore.has(t))) {
+        expect(await client.tagDigest(t), `${t} points at v1, as the other publisher left it`).toBe(await client.tagDigest('v1'));
+      }
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
+  }, 120_000);
 });
