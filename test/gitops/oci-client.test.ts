@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/oci/client.ts';
 import { credentialFor } from '../../src/oci/credentials.ts';
-import { parseOciReference } from '../../src/oci/reference.ts';
+import { modelRepository, parseOciReference } from '../../src/oci/reference.ts';
 import { isKilnError } from '../../src/diagnostics/index.ts';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
 import { tempDir } from './support.ts';
@@ -48,6 +48,16 @@ describe('oci:// references', () => {
     const f = await failure(Promise.resolve().then(() => parseOciReference(text)));
     expect(f.code).toBe('KILN7055');
     expect(f.message).toContain(why);
+  });
+});
+
+describe('the repository of a model under a publish target', () => {
+  it.each([
+    ['oci://ghcr.io/acme', 'spam-filter', 'acme/spam-filter'],
+    ['oci://ghcr.io/acme/spam-filter', 'spam-filter', 'acme/spam-filter'],
+    ['oci://127.0.0.1:5000/team/models', 'Scorer', 'team/models/scorer'],
+  ])('%s holds %s in %s', (target, model, repository) => {
+    expect(modelRepository(target, model).repository).toBe(repository);
   });
 });
 
