@@ -33,6 +33,47 @@ function kilnWith(extra: Record<string, string>, args: string[], cwd: string) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * A proxy in front of the registry on another loopback port: `handle` forwards a request (or answers 'drop', which
+ * cuts the connection as a registry that died would); every request line is kept in `requests`.
+ */
+async function registryProxy(handle: (req: http.IncomingMessage, forward: () => Promise<Response>) => Promise<Response | 'drop'>) {
+  const upstream = `http://${reg.host}`;
+  const requests: string[] = [];
+  const proxy = http.createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+    const body = chunks.length ? Buffer.concat(chunks) : undefined;
+    const forward = () => fetch(`${upstream}${req.url}`, { method: req.method, headers, ...(body && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}), redirect: 'manual' });
+    const answer = await handle(req, forward);
+    if (answer === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    const out: Record<string, string> = {};
+    answer.headers.forEach((v, k) => {
+      if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = k === 'location' ? v.replace(upstream, `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`) : v;
+    });
+    res.writeHead(answer.status, out).end(req.method === 'HEAD' ? undefined : Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return { host: `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`, requests, close: () => new Promise<void>((r) => proxy.close(() => r())) };
+}
+
+/** A machine whose kiln.yaml publishes through `host` (committed), with a finished run at HEAD. */
+async function machineThrough(host: string): Promise<string> {
+  const dir = cloneWithoutStore(root);
+  const yaml = path.join(dir, 'kiln.yaml');
+  fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace(reg.host, host));
+  await commitAll(dir, `publish through ${host}`);
+  const run = await kilnAsync(['run'], dir);
+  expect(run.code, run.stderr).toBe(0);
+  return dir;
+}
+
 /** A copy of the repository without its run store: another machine that cloned it. */
 function cloneWithoutStore(from: string): string {
   const dir = tempDir('kiln-machine-');
@@ -219,35 +260,17 @@ describe('kiln publish to oci://', () => {
   }, 120_000);
 
   it('gives up with KILN7056 when another publisher keeps taking the version tag, leaving no tag of its own', async () => {
-    // A proxy in front of the registry plays a publisher that always wins: after each tag write of a version, it
-    // writes v1's manifest over that tag.
+    // The proxy plays a publisher that always wins: after each tag write of a version, it writes v1's manifest there.
     const v1 = (await registryClient().getManifest('v1'))!.bytes;
-    const upstream = `http://${reg.host}`;
-    const proxy = http.createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-      const body = chunks.length ? Buffer.concat(chunks) : undefined;
-      const answer = await fetch(`${upstream}${req.url}`, { method: req.method, headers, ...(body && req.method !== 'GET' && req.method !== 'HEAD' ? { body } : {}), redirect: 'manual' });
-      const tag = /\/manifests\/(v\d+)$/.exec(req.url ?? '');
-      if (req.method === 'PUT' && tag && answer.status === 201) {
-        await fetch(`${upstream}${req.url}`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: v1 });
+    const proxy = await registryProxy(async (req, forward) => {
+      const answer = await forward();
+      if (req.method === 'PUT' && /\/manifests\/v\d+$/.test(req.url ?? '') && answer.status === 201) {
+        await fetch(`http://${reg.host}${req.url}`, { method: 'PUT', headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: v1 });
       }
-      const out: Record<string, string> = {};
-      answer.headers.forEach((v, k) => {
-        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = k === 'location' ? v.replace(upstream, `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`) : v;
-      });
-      res.writeHead(answer.status, out).end(req.method === 'HEAD' ? undefined : Buffer.from(await answer.arrayBuffer()));
+      return answer;
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
-      const e = cloneWithoutStore(root);
-      const yaml = path.join(e, 'kiln.yaml');
-      fs.writeFileSync(yaml, fs.readFileSync(yaml, 'utf8').replace(reg.host, `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`));
-      await commitAll(e, 'publish through the proxy');
-      const run = await kilnAsync(['run'], e);
-      expect(run.code, run.stderr).toBe(0);
+      const e = await machineThrough(proxy.host);
       const tagsBefore = new Set(await registryClient().listTags());
       const r = await kilnAsync(['publish'], e);
       expect(r.code, r.stderr).toBe(1);
@@ -258,7 +281,33 @@ describe('kiln publish to oci://', () => {
         expect(await client.tagDigest(t), `${t} points at v1, as the other publisher left it`).toBe(await client.tagDigest('v1'));
       }
     } finally {
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it('a registry lost during publish (after the blobs, before the tag) is KILN7050 naming it; nothing is tagged, and the retry publishes', async () => {
+    let down = true;
+    const proxy = await registryProxy(async (req, forward) => (down && req.method === 'PUT' && /\/manifests\//.test(req.url ?? '') ? 'drop' : forward()));
+    try {
+      const f = await machineThrough(proxy.host);
+      const tagsBefore = (await registryClient().listTags()).sort();
+      const r = await kilnAsync(['publish'], f);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`KILN7050: cannot reach the OCI registry ${proxy.host} while writing manifest sha256:`);
+      expect(r.stderr).toContain('run the same command again');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect((await registryClient().listTags()).sort()).toEqual(tagsBefore);
+      down = false;
+      const before = proxy.requests.length;
+      const retry = await kilnAsync(['publish', '--json'], f);
+      expect(retry.code, retry.stderr).toBe(0);
+      const version = (JSON.parse(retry.stdout) as { version: number }).version;
+      expect(await registryClient().tagDigest(`v${version}`)).toBe(await registryClient().tagDigest('production'));
+      // The blobs went up the first time: the retry only checked them (HEAD) before writing the manifest and tags.
+      expect(proxy.requests.slice(0, before).some((x) => x.startsWith('POST '))).toBe(true);
+      expect(proxy.requests.slice(before).filter((x) => x.startsWith('POST ') || x.startsWith('PATCH '))).toEqual([]);
+    } finally {
+      await proxy.close();
     }
   }, 120_000);
 });
