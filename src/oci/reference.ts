@@ -67,6 +67,8 @@ export function modelRepository(target: string, model: string): OciReference {
 
 /** Loopback registries speak plain HTTP (as docker does for localhost); every other one HTTPS. */
 export function registryBaseUrl(registry: string): string {
+  // Docker Hub is named docker.io in references, and served by registry-1.docker.io.
+  if (registry === 'docker.io' || registry === 'index.docker.io') return 'https://registry-1.docker.io';
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
   return `${loopback ? 'http' : 'https'}://${registry}`;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/oci/client.ts';
 import { credentialFor } from '../../src/oci/credentials.ts';
-import { modelRepository, parseOciReference } from '../../src/oci/reference.ts';
+import { modelRepository, parseOciReference, registryBaseUrl } from '../../src/oci/reference.ts';
 import { isKilnError } from '../../src/diagnostics/index.ts';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
 import { tempDir } from './support.ts';
@@ -58,6 +58,19 @@ describe('the repository of a model under a publish target', () => {
     ['oci://127.0.0.1:5000/team/models', 'Scorer', 'team/models/scorer'],
   ])('%s holds %s in %s', (target, model, repository) => {
     expect(modelRepository(target, model).repository).toBe(repository);
+  });
+});
+
+describe('the address of a registry', () => {
+  it.each([
+    ['127.0.0.1:5000', 'http://127.0.0.1:5000'],
+    ['localhost:5000', 'http://localhost:5000'],
+    ['[::1]:5000', 'http://[::1]:5000'],
+    ['ghcr.io', 'https://ghcr.io'],
+    ['docker.io', 'https://registry-1.docker.io'],
+    ['registry.example:8443', 'https://registry.example:8443'],
+  ])('%s is spoken to at %s', (registry, url) => {
+    expect(registryBaseUrl(registry)).toBe(url);
   });
 });
 

@@ -68,6 +68,7 @@ async function tokenService(dir: string, user: string, password: string, service
 
 /** Starts a registry; `auth` none (anonymous), basic (htpasswd) or token (bearer challenge). */
 export async function startRegistry(auth: 'none' | 'basic' | 'token' = 'none'): Promise<TestRegistry> {
+  if (!fs.existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} is missing: the OCI tests need the real registry; install it with apt-get install -y docker-registry (.ci/run does)`);
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-registry-')));
   const storage = path.join(dir, 'data');
   const user = 'kiln-ci';
