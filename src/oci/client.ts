@@ -3,6 +3,8 @@
 // with the registries' auth: anonymous, basic, and the bearer-token challenge (WWW-Authenticate: Bearer realm=…).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { credentialAdvice, credentialFor, type RegistryCredential } from './credentials.ts';
 import { registryBaseUrl, type OciReference } from './reference.ts';
@@ -182,28 +184,46 @@ export class OciClient {
    * bytes with that sha256. Redirects (to a storage service) are followed.
    */
   async pullBlob(digest: string, size: number, file: string, ref: string): Promise<void> {
-    const res = await this.send('GET', this.repo(`blobs/${digest}`), { what: `downloading blob ${digest.slice(7, 19)}`, ok: [200] });
+    const what = `downloading blob ${digest.slice(7, 19)}`;
+    const res = await this.send('GET', this.repo(`blobs/${digest}`), { what, ok: [200] });
     const hash = createHash('sha256');
     let bytes = 0;
-    const out = fs.createWriteStream(file, { flags: 'wx' });
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    // Counted and hashed as it passes; more bytes than the descriptor says stop the download there.
+    const check = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
-        if (bytes > size) break;
+        if (bytes > size) return done(new RangeError('longer than its descriptor'));
         hash.update(chunk);
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      }
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), check, fs.createWriteStream(file, { flags: 'wx' }));
     } catch (e) {
-      out.destroy();
       await fs.promises.rm(file, { force: true });
-      throw e;
+      if (!(e instanceof RangeError)) throw this.lost(e, what);
     }
     const actual = `sha256:${hash.digest('hex')}`;
     const problem = bytes > size ? `it is longer than its ${size} bytes` : bytes < size ? `it is ${bytes} bytes, not ${size} (truncated)` : actual !== digest ? `its content hashes to ${actual.slice(0, 19)}…` : null;
     if (problem) {
       await fs.promises.rm(file, { force: true });
       throw new KilnError(diag('KILN7053', { registry: this.registry, ref, digest, problem }));
+    }
+  }
+
+  /** A connection that broke while an answer was read is the registry lost (KILN7050); a local failure stays itself. */
+  private lost(e: unknown, what: string): unknown {
+    const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+    const network = err.name === 'TypeError' || err.name === 'AbortError' || /^(UND_ERR|ECONNRESET|EPIPE|ETIMEDOUT)/.test(err.cause?.code ?? err.code ?? '');
+    return network ? new KilnError(diag('KILN7050', { registry: this.registry, what, reason: `the connection broke (${err.cause?.code ?? err.message ?? err.code})` })) : e;
+  }
+
+  /** Reads an answer's body, a broken connection being KILN7050. */
+  private async body<T>(what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (e) {
+      throw this.lost(e, what);
     }
   }
 
@@ -220,7 +240,7 @@ export class OciClient {
       await res.body?.cancel();
       return null;
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = Buffer.from(await this.body(`reading manifest ${reference}`, () => res.arrayBuffer()));
     return { bytes, digest: sha256(bytes), mediaType: res.headers.get('content-type') ?? '' };
   }
 
@@ -240,7 +260,7 @@ export class OciClient {
         await res.body?.cancel();
         return tags;
       }
-      tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+      tags.push(...((await this.body('listing tags', () => res.json() as Promise<{ tags?: string[] | null }>)).tags ?? []));
       const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '');
       next = link ? link[1] : null;
     }
