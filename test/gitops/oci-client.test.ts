@@ -3,6 +3,8 @@
 // manifests and tags, and auth: anonymous, htpasswd basic, the bearer-token challenge, wrong or missing credentials.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/oci/client.ts';
@@ -143,6 +145,26 @@ describe('against an anonymous registry', () => {
     const f = await failure(client.putManifest('t2', broken));
     expect(f.code).toBe('KILN7052');
     expect(f.message).toContain(`the OCI registry ${reg.host} answered HTTP 400`);
+  });
+
+  it('a connection that breaks in the middle of a blob is KILN7050 naming the registry, and leaves no file', async () => {
+    // A registry that dies mid-answer: headers and the first bytes of the blob, then the connection cut.
+    const dying = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-length': '100000', 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1000));
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    try {
+      const host = `127.0.0.1:${(dying.address() as net.AddressInfo).port}`;
+      const out = path.join(dir, 'broken');
+      const f = await failure(new OciClient({ registry: host, repository: 'a/b' }, { credential: null }).pullBlob(`sha256:${'0'.repeat(64)}`, 100000, out, 'test'));
+      expect(f.code).toBe('KILN7050');
+      expect(f.message).toContain(`cannot reach the OCI registry ${host} while downloading blob 000000000000: the connection broke`);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      await new Promise((r) => dying.close(r));
+    }
   });
 
   it('names the registry and what to retry when it cannot be reached (KILN7050)', async () => {
