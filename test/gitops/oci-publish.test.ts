@@ -115,6 +115,11 @@ afterAll(async () => {
 
 describe('kiln publish to oci://', () => {
   it('pushes v1 as an OCI artifact (kiln artifactType, manifest.json as config, a layer per file, annotations) and moves production', async () => {
+    const dry = await kilnHere(['publish', '--dry-run'], root);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('would publish scorer v1');
+    expect(dry.stdout).toContain('scorer@production: (unset) → v1 (not moved: --dry-run)');
+    expect(await registryClient().listTags()).toEqual([]);
     const r = await kilnHere(['publish', '--json'], root);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { version: number; artifact: string; alreadyPublished: boolean; previous: number | null; run: string };
