@@ -1,7 +1,8 @@
 // `kiln publish`: a model goes out only from a clean main branch, from a finished run at HEAD of the committed
 // declarations (no overrides, unless accepted and recorded) whose artifact passed parity, through its gate. Then:
 // verify, copy the artifact next to <publish.target>/<model>/ and, in the registry's write transaction, rename it to
-// v<N>/ and register v<N>; then move the alias. An artifact digest is published once.
+// v<N>/ and register v<N>; then move the alias. An artifact digest is published once. An oci:// target is published
+// to by oci-publish.ts, and its registry is the OCI repository.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -111,6 +112,7 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
   const oci = declared !== null && isOciReference(declared);
   const target = declared ? (oci ? declared : path.resolve(root, declared)) : null;
   if (!target) problems.push(diag('KILN7011', {}, ir.settings.location));
+  // A model name that cannot name a repository (upper case) is refused before any check that costs time.
   if (oci) modelRepository(declared, model.name);
 
   const repo = await openRepository(root, 'publish');
@@ -157,7 +159,7 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
       problems.push(...gate.diagnostics);
       const step = { tracking, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir: artifactDir!, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false };
       if (!problems.length && artifactDir && oci) return await publishToOci({ ...step, target: declared });
-      if (!problems.length && artifactDir && target) return await publish({ tracking, root, target, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false });
+      if (!problems.length && artifactDir && target) return await publish({ ...step, root, target });
     }
     throw new KilnError(problems);
   } finally {
