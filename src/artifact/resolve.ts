@@ -1,9 +1,12 @@
 // What `kiln predict` and `kiln serve` accept as an artifact: a folder, or a registry reference such as
-// spam-filter@production or spam-filter@v3 (resolved through the project's model registry).
+// spam-filter@production or spam-filter@v3 (resolved through the project's model registry: its store, or the OCI
+// repository publish.target names), or an oci:// reference (pulled, verified and cached).
 import fs from 'node:fs';
 import path from 'node:path';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { MANIFEST_FILE } from './manifest.ts';
+import { publishTargetOf } from '../config/publish-target.ts';
+import { isOciReference, modelRepository, parseOciReference } from '../oci/reference.ts';
 
 const MODEL_REF = /^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9_-]+$/;
 
@@ -15,6 +18,11 @@ async function projectStoreDir(projectRoot: string): Promise<string> {
 
 /** A registered version's artifact path is relative to the project root (as `kiln publish` records it) or absolute. */
 export async function resolveArtifact(ref: string, projectRoot: string, storeDir?: string): Promise<{ dir: string; version?: number; model?: string; digest?: string }> {
+  if (isOciReference(ref)) {
+    const { pullArtifact } = await import('./oci-pull.ts');
+    const pulled = await pullArtifact(parseOciReference(ref));
+    return { dir: pulled.dir, digest: pulled.digest };
+  }
   const asPath = path.resolve(projectRoot, ref);
   if (fs.existsSync(path.join(asPath, MANIFEST_FILE))) {
     const digest = await digestFromRegistry(asPath, projectRoot, storeDir);
@@ -23,6 +31,8 @@ export async function resolveArtifact(ref: string, projectRoot: string, storeDir
   if (!MODEL_REF.test(ref)) {
     throw new KilnError(diag('KILN6009', { ref, reason: fs.existsSync(asPath) ? `${asPath} has no ${MANIFEST_FILE}` : 'no such folder, and it is not a model reference', fix: 'Give an artifact folder (.kiln/artifacts/<model>/<run-id>) or a registry reference <model>@<alias> or <model>@v<version>.' }));
   }
+  const target = publishTargetOf(projectRoot);
+  if (target !== null && isOciReference(target)) return resolveOnRegistry(ref, target);
   const { openTracking, storeExists } = await import('../tracking/index.ts');
   const store = path.resolve(projectRoot, storeDir ?? (await projectStoreDir(projectRoot)));
   if (!storeExists(store)) throw new KilnError(diag('KILN6009', { ref, reason: `the project at ${projectRoot} has no run store yet`, fix: 'Run and publish the model first (kiln run, kiln publish), or pass --project.' }));
@@ -35,6 +45,26 @@ export async function resolveArtifact(ref: string, projectRoot: string, storeDir
   } finally {
     tracking.close();
   }
+}
+
+/**
+ * model@alias, model@v3 or model@latest when publish.target is an OCI repository: the tag of that name (latest: the
+ * highest v<n>), pulled by the digest it pointed at, so that the folder loaded is the one the tag named.
+ */
+async function resolveOnRegistry(ref: string, target: string): Promise<{ dir: string; version?: number; model: string; digest: string }> {
+  const { parseModelRef } = await import('../tracking/registry.ts');
+  const { pullArtifact } = await import('./oci-pull.ts');
+  const { OciClient } = await import('../oci/client.ts');
+  const { model, selector } = parseModelRef(ref);
+  const repo = modelRepository(target, model);
+  let tag = selector.kind === 'alias' ? selector.alias : selector.kind === 'version' ? `v${selector.version}` : null;
+  if (tag === null) {
+    const versions = (await new OciClient(repo).listTags()).map((t) => /^v(\d+)$/.exec(t)).filter((m) => m !== null).map((m) => Number(m[1]));
+    tag = versions.length ? `v${Math.max(...versions)}` : 'latest';
+  }
+  const pulled = await pullArtifact({ ...repo, tag });
+  const v = /^v(\d+)$/.exec(tag);
+  return { dir: pulled.dir, model, digest: pulled.digest, ...(v ? { version: Number(v[1]) } : {}) };
 }
 
 /**

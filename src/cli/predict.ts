@@ -9,7 +9,7 @@ export const predictCommand: CommandModule = {
   register(program, io, setExit) {
     program
       .command('predict <artifact>')
-      .description('predict a JSON Lines file of records with an artifact (a folder, or model@alias / model@v3 from the registry)')
+      .description('predict a JSON Lines file of records with an artifact (a folder, model@alias / model@v3 from the registry, or oci://<registry>/<repository>:<tag> or @sha256:<digest>)')
       .requiredOption('--input <file>', 'JSON Lines file, one input record per line')
       .option('--output <file>', 'where to write predictions, one per line aligned with the input (default: stdout)')
       .option('--batch-size <n>', 'records per predict call', (v) => Number(v), 256)

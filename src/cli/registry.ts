@@ -50,6 +50,28 @@ async function withStore<T>(io: Io, opts: Common, create: boolean, fn: (t: Track
   }
 }
 
+/** The OCI target of kiln.yaml (then the registry is that repository, not the store), or null. */
+async function ociTarget(io: Io, opts: Common): Promise<{ target: string; root: string } | null> {
+  const root = path.resolve(io.cwd, opts.project);
+  const { projectSettings } = await import('../gitops/registry.ts');
+  const { isOciReference } = await import('../oci/reference.ts');
+  const target = (await projectSettings(root)).publish.target;
+  return target !== null && isOciReference(target) ? { target, root } : null;
+}
+
+async function ociRepository(target: string, model: string, push = false) {
+  const { OciModelRepository } = await import('../gitops/oci-registry.ts');
+  return new OciModelRepository(target, model, { push });
+}
+
+/** The models the project declares: an OCI registry is asked about those, as registries need not list repositories. */
+async function declaredModels(root: string): Promise<string[]> {
+  const { analyzeProject } = await import('../project.ts');
+  const analyzed = await analyzeProject(root, { checks: false });
+  if (!analyzed.ir) throw new KilnError(analyzed.diagnostics);
+  return Object.values(analyzed.ir.pipelines).flatMap((p) => (p.model ? [p.model.name] : [])).sort();
+}
+
 function action<A extends unknown[]>(io: Io, setExit: (c: number | Promise<number>) => void, body: (...args: A) => Promise<void>) {
   return (...args: A) => {
     const opts = args.find((a): a is Common => typeof a === 'object' && a !== null && 'project' in a);
@@ -71,6 +93,15 @@ export const registryCommand: CommandModule = {
 
     common(registry.command('list').description('list the registered models with their latest version and aliases')).action(
       action(io, setExit, async (opts: Common) => {
+        const oci = await ociTarget(io, opts);
+        if (oci) {
+          const models: RegisteredModel[] = [];
+          for (const name of await declaredModels(oci.root)) {
+            const d = await (await ociRepository(oci.target, name)).detail();
+            if (d) models.push({ name: d.name, createdAt: d.createdAt, description: d.description, latestVersion: d.latestVersion, versionCount: d.versionCount, aliases: d.aliases });
+          }
+          return print(opts.json, models, listText(models));
+        }
         await withStore(io, opts, false, async (t) => {
           const models = t ? await t.registry.listModels() : [];
           print(opts.json, models, listText(models));
@@ -80,6 +111,13 @@ export const registryCommand: CommandModule = {
 
     common(registry.command('show <model>').description('show the versions of a model: run, commit, artifact and aliases')).action(
       action(io, setExit, async (model: string, opts: Common) => {
+        const oci = await ociTarget(io, opts);
+        if (oci) {
+          const repo = await ociRepository(oci.target, model);
+          const detail = await repo.detail();
+          if (!detail) throw new KilnError(diag('KILN7057', { ref: repo.ref(), repository: repo.client.repository, registry: repo.client.registry, what: 'version', name: 'v1', available: '(none: nothing published yet)' }));
+          return print(opts.json, detail, showText(detail));
+        }
         await withStore(io, opts, false, async (t) => {
           if (!t) throw new KilnError(diag('KILN4012', { model, suggestion: '', available: '(none yet)' }));
           const detail = await t.registry.showModel(model);
@@ -91,6 +129,14 @@ export const registryCommand: CommandModule = {
     common(registry.command('alias <model> <alias> <version>').description('point an alias at a version (3 or v3) whose artifact is intact')).action(
       action(io, setExit, async (model: string, alias: string, version: string, opts: Common) => {
         const { moveAlias, parseVersion } = await import('../gitops/registry.ts');
+        const oci = await ociTarget(io, opts);
+        if (oci) {
+          const n = parseVersion(model, version);
+          const { checkAliasName } = await import('../tracking/registry.ts');
+          checkAliasName(alias);
+          const moved = await (await ociRepository(oci.target, model, true)).setAlias(alias, n);
+          return print(opts.json, { model, alias, version: n, ...moved }, moveText({ model, alias, version: n, ...moved }, 'moved'));
+        }
         await withStore(io, opts, true, async (t, root) => {
           const moved = await moveAlias(t!.registry, root, model, alias, parseVersion(model, version));
           print(opts.json, moved, moveText(moved, 'moved'));
@@ -107,6 +153,12 @@ export const registryCommand: CommandModule = {
     ).action(
       action(io, setExit, async (model: string, opts: Common & { alias: string; to?: string }) => {
         const { rollbackAlias, parseVersion } = await import('../gitops/registry.ts');
+        const oci = await ociTarget(io, opts);
+        if (oci) {
+          const moved = await (await ociRepository(oci.target, model, true)).rollback(opts.alias, opts.to === undefined ? undefined : parseVersion(model, opts.to));
+          const move = { model, alias: opts.alias, ...moved };
+          return print(opts.json, move, moveText(move, 'rolled back'));
+        }
         await withStore(io, opts, true, async (t, root) => {
           const moved = await rollbackAlias(t!.registry, root, model, opts.alias, opts.to === undefined ? undefined : parseVersion(model, opts.to));
           print(opts.json, moved, moveText(moved, 'rolled back'));

@@ -47,7 +47,7 @@ export const serveCommand: CommandModule = {
       .option('--timeout-ms <ms>', 'request timeout (504 beyond)', '60000')
       .option('--drain-timeout <seconds>', 'on SIGTERM, how long requests in flight may take before their connections are cut', '30')
       .option('--backend <name>', 'TensorFlow.js backend (default: the one the artifact was trained on)')
-      .option('--project <dir>', 'project whose registry resolves model@alias references', '.')
+      .option('--project <dir>', 'project whose registry (its store, or its oci:// publish.target) resolves model@alias references; <artifact> may also be oci://<registry>/<repository>:<tag>', '.')
       .option('--trust-manifest', TRUST_MANIFEST_HELP)
       .action(async (ref: string, flags: ServeFlags) => {
         // The arguments main() parsed: the workers run this same command line (process.argv is another program's

@@ -2,13 +2,25 @@
 // the project by their text and by where their symbolic links lead, and folders that cannot overwrite each other.
 // Each would otherwise validate and fail later, half-way through a compile or a run, or write outside the project.
 import path from 'node:path';
-import { diag } from '../diagnostics/diagnostic.ts';
+import { diag, isKilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { ProjectHost } from './host.ts';
 import type { RawProject } from './defaults.ts';
 import { escapesRoot } from './load.ts';
 import { locate, type YamlFile } from './yaml.ts';
+import { isOciReference, parseOciReference } from '../oci/reference.ts';
+
+/** Why an oci:// publish target cannot be used, or null. */
+function ociTargetProblem(target: string): string | null {
+  try {
+    const r = parseOciReference(target);
+    return r.tag || r.digest ? 'a publish target names a repository, without a tag or digest (kiln publish chooses the tags)' : null;
+  } catch (e) {
+    if (isKilnError(e)) return e.diagnostics[0].message.replace(/^bad OCI reference '[^']*': /, '');
+    throw e;
+  }
+}
 
 /** A publish target written as a URL (oci://..., left to the publish backend that handles its scheme), not a folder. */
 export const isUrlTarget = (target: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target);
@@ -35,6 +47,14 @@ export async function checkProjectPaths(raw: RawProject, settings: ProjectSettin
   (raw.paths?.allow ?? []).forEach((p, i) => named.push({ pointer: `/paths/allow/${i}`, path: p, location: at(`/paths/allow/${i}`) }));
 
   const bad = new Set<string>();
+  // A URL target is published through the backend of its scheme; only oci:// has one, and its reference must read.
+  if (target !== undefined && !plainTarget && !CONTROL.test(target)) {
+    const reason = !isOciReference(target) ? `the scheme ${target.slice(0, target.indexOf('://') + 3)} has no publish backend` : ociTargetProblem(target);
+    if (reason) {
+      out.push(diag('KILN1027', { target, reason }, at('/publish/target')));
+      bad.add('/publish/target');
+    }
+  }
   for (const n of named) {
     if (CONTROL.test(n.path)) {
       out.push(diag('KILN1017', { path: JSON.stringify(n.path) }, n.location));

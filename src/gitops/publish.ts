@@ -1,7 +1,8 @@
 // `kiln publish`: a model goes out only from a clean main branch, from a finished run at HEAD of the committed
 // declarations (no overrides, unless accepted and recorded) whose artifact passed parity, through its gate. Then:
 // verify, copy the artifact next to <publish.target>/<model>/ and, in the registry's write transaction, rename it to
-// v<N>/ and register v<N>; then move the alias. An artifact digest is published once.
+// v<N>/ and register v<N>; then move the alias. An artifact digest is published once. An oci:// target is published
+// to by oci-publish.ts, and its registry is the OCI repository.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,8 @@ import { checkGate, type GateInput } from './gate.ts';
 import { headCommit, mainBranchTips, openRepository } from './git-host.ts';
 import { chooseModel } from './models.ts';
 import { overridesOf } from './overrides.ts';
+import { ociBaseline, publishToOci } from './oci-publish.ts';
+import { isOciReference, modelRepository } from '../oci/reference.ts';
 
 export interface PublishOptions {
   root: string;
@@ -104,12 +107,17 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
 
   const problems: Diagnostic[] = [];
   const storeDir = path.join(root, ir.settings.storeDir);
-  const target = ir.settings.publish.target ? path.resolve(root, ir.settings.publish.target) : null;
+  const declared = ir.settings.publish.target;
+  // An oci:// target is a repository on a registry, which is then also the registry of versions and aliases.
+  const oci = declared !== null && isOciReference(declared);
+  const target = declared ? (oci ? declared : path.resolve(root, declared)) : null;
   if (!target) problems.push(diag('KILN7011', {}, ir.settings.location));
+  // A model name that cannot name a repository (upper case) is refused before any check that costs time.
+  if (oci) modelRepository(declared, model.name);
 
   const repo = await openRepository(root, 'publish');
   const head = await headCommit(repo, 'publish');
-  const { stamp } = await gitStamp(root, { exclude: [storeDir, ...(target ? [target] : [])] });
+  const { stamp } = await gitStamp(root, { exclude: [storeDir, ...(target && !oci ? [target] : [])] });
   if (stamp.dirty) {
     const files = stamp.uncommitted.map((f) => `${f.path} ${f.status}`);
     problems.push(diag('KILN7005', { files: files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '') }));
@@ -145,10 +153,13 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
 
       const metrics: Record<string, number> = {};
       for (const [k, m] of Object.entries(run.metrics)) metrics[k] = m.value;
-      const baseline = model.gate?.betterThan ? await baselineOf(tracking, root, model.name, model.gate.betterThan, problems) : null;
+      const betterThan = model.gate?.betterThan;
+      const baseline = !betterThan ? null : oci ? await ociBaseline(declared, model.name, betterThan) : await baselineOf(tracking, root, model.name, betterThan, problems);
       const gate = checkGate({ model: model.name, run: run.id, gate: model.gate, metrics, baseline });
       problems.push(...gate.diagnostics);
-      if (!problems.length && artifactDir && target) return await publish({ tracking, root, target, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false });
+      const step = { tracking, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir: artifactDir!, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false };
+      if (!problems.length && artifactDir && oci) return await publishToOci({ ...step, target: declared });
+      if (!problems.length && artifactDir && target) return await publish({ ...step, root, target });
     }
     throw new KilnError(problems);
   } finally {

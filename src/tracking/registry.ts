@@ -93,7 +93,7 @@ function checkModelName(name: string): void {
   }
 }
 
-function checkAliasName(alias: string): void {
+export function checkAliasName(alias: string): void {
   const fix = 'Alias names start with a letter and hold letters, digits, - and _; v<number> and latest are taken by versions.';
   if (!ALIAS_NAME.test(alias)) throw new KilnError(diag('KILN4011', { what: 'alias', name: alias, reason: 'it is not a valid alias name', fix }));
   if (VERSION_REF.test(alias) || alias === 'latest') throw new KilnError(diag('KILN4011', { what: 'alias', name: alias, reason: 'it would read as a version', fix }));

@@ -52,11 +52,11 @@ export interface KilnProject {
    */
   hooks?: FunctionRef[];
   /**
-   * Where `kiln publish` copies published artifacts.
+   * Where `kiln publish` publishes artifacts: a folder, or an OCI registry.
    */
   publish?: {
     /**
-     * Folder that receives published artifacts (<target>/<model>/v<version>/), relative to the project root.
+     * Folder that receives published artifacts (<target>/<model>/v<version>/), relative to the project root; or an OCI repository, oci://<registry>/<namespace>[/<model>], whose tags v1, v2, … and aliases are then the model registry.
      */
     target?: string;
   };

@@ -1,7 +1,7 @@
 // kiln.yaml paths and the files declarations point at are confined to the project by where they really lead:
 // a symbolic link out of the project is refused (KILN1019), whether kiln would write through it (generated, store)
 // or read and run code through it (run modules, hooks, record schemas). Also publish.target: plain paths confined,
-// URLs left to the publish backend.
+// URLs left to the publish backend when it can read them (KILN1027 otherwise).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,10 +75,22 @@ describe('publish.target', () => {
     expect(await codes(project(`name: pub\npublish:\n  target: ${target}\n`))).toEqual(['KILN1013 kiln.yaml:3']);
   });
 
+  it.each([
+    ['s3://bucket/models', 'the scheme s3:// has no publish backend'],
+    ['oci://ghcr.io/Acme/models', "the repository path component 'Acme' is not lowercase"],
+    ['oci://ghcr.io', 'names no repository'],
+    ['oci://ghcr.io/acme/scorer:production', 'without a tag or digest'],
+  ])('refuses the URL %s with KILN1027 at its line, saying why', async (target, why) => {
+    const root = project(`name: pub\npublish:\n  target: ${target}\n`);
+    expect(await codes(root)).toEqual(['KILN1027 kiln.yaml:3']);
+    expect((await analyzeProject(root)).diagnostics.find((d) => d.code === 'KILN1027')?.message).toContain(why);
+  });
+
   it('accepts a folder inside the project, one under paths.allow, and a URL (left to the publish backend)', async () => {
     const shared = tempDir('kiln-shared-');
     expect(await codes(project('name: pub\npublish:\n  target: dist/models\n'))).toEqual([]);
     expect(await codes(project(`name: pub\npaths:\n  allow: [${shared}]\npublish:\n  target: ${shared}/models\n`))).toEqual([]);
     expect(await codes(project('name: pub\npublish:\n  target: oci://registry.example/models\n'))).toEqual([]);
+    expect(await codes(project('name: pub\npublish:\n  target: oci://127.0.0.1:5000/acme/scorer\n'))).toEqual([]);
   });
 });

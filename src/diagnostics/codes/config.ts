@@ -24,4 +24,5 @@ export const configCodes = {
   KILN1020: { severity: 'error', message: 'YAML tag {tag} is not supported in declarations', hint: 'Declarations hold plain data: strings, numbers, booleans, null, lists and mappings. Remove the tag; write a date as a quoted string, and keep binary data in a catalog dataset.' },
   KILN1021: { severity: 'error', message: 'YAML directive {directive} is not supported', hint: 'kiln reads every declaration as YAML 1.2 with the core schema and no custom tags; remove the directive line (and the --- after it).' },
   KILN1022: { severity: 'warning', message: "record schema '{path}' of dataset '{dataset}': {warning}", hint: 'Records are not checked against it. Use a format kiln knows (those of ajv-formats: date, date-time, email, uri, uuid, ...) or remove `format:`.' },
+  KILN1027: { severity: 'error', message: "publish.target '{target}' is not a folder kiln can publish to: {reason}", hint: 'Write a folder inside the project (dist/models) or an OCI repository, oci://<registry>/<namespace>[/<model>] (for example oci://ghcr.io/acme/spam-filter); no other URL scheme is supported.' },
 } satisfies Record<string, CodeDefinition>;
