@@ -267,6 +267,12 @@ export class LocalObjectStore implements ObjectStore {
       }
       await eachLimited([...folders], 8, fsyncPath);
     } catch (e) {
+      // What could not be made durable is dropped, not kept to fill the disk: no record points at it.
+      for (const [hash, tmp] of batch) {
+        if (this.staged.get(hash) !== tmp) continue;
+        this.staged.delete(hash);
+        fs.rmSync(tmp, { force: true });
+      }
       return rethrowStoreFull(e, this.location, 'storing an object', null);
     }
   }
