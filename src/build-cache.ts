@@ -9,6 +9,7 @@ import { analyzeProject, type AnalyzedProject } from './project.ts';
 import { KilnError } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { writeFileAtomic } from './runtime/atomic.ts';
+import type { BuildResult } from './build.ts';
 import { kilnVersion } from './version.ts';
 
 export interface RunBuild {
@@ -98,7 +99,17 @@ export async function buildForRun(root: string): Promise<RunBuild> {
   if (!build.ok || !build.ir || !build.output) throw new KilnError(build.diagnostics);
   const rewritten = await writeGenerated(root, build.ir.settings.generatedDir, build.output.files);
   if (rewritten.foreign.length) throw new KilnError(refusedOverwrites(build.ir.settings, rewritten.foreign));
+  const warnings = await rememberBuild(root, build);
+  return { analyzed: build, warnings, pipelineModules: build.output.pipelineModules, modelModules: build.output.modelModules, rewritten, cached: false };
+}
+
+/**
+ * Records a successful, type-checked build whose files are on disk as the one `kiln run` may reuse; returns its
+ * warnings. `kiln compile` calls it too: a run right after it would otherwise build and type-check all over again.
+ */
+export async function rememberBuild(root: string, build: BuildResult): Promise<Diagnostic[]> {
   const warnings = build.diagnostics.filter((d) => d.severity !== 'error');
+  if (!build.ok || !build.ir || !build.output) return warnings;
   const next: BuildCacheEntry = {
     key: await buildKey(root, build.loaded.sources, build.projectFiles),
     projectFiles: build.projectFiles,
@@ -108,10 +119,11 @@ export async function buildForRun(root: string): Promise<RunBuild> {
     modelModules: build.output.modelModules,
   };
   try {
+    const cacheFile = path.join(root, build.ir.settings.storeDir, 'cache', 'build.json');
     await fs.mkdir(path.dirname(cacheFile), { recursive: true });
     await writeFileAtomic(cacheFile, JSON.stringify(next));
   } catch {
     // A store that cannot be written only costs the next run a build.
   }
-  return { analyzed: build, warnings, pipelineModules: build.output.pipelineModules, modelModules: build.output.modelModules, rewritten, cached: false };
+  return warnings;
 }

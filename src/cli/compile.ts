@@ -4,6 +4,7 @@ import type { CommandModule } from './main.ts';
 import { report, EXIT_OK, EXIT_USER } from './io.ts';
 import { buildProject, diffGenerated, refusedOverwrites, writeGenerated } from '../build.ts';
 import { diag } from '../diagnostics/diagnostic.ts';
+import { rememberBuild } from '../build-cache.ts';
 
 export const compileCommand: CommandModule = {
   register(program, io, setExit) {
@@ -16,7 +17,8 @@ export const compileCommand: CommandModule = {
       .option('--json', 'print diagnostics as a JSON array')
       .action(async (opts: { project: string; check?: boolean; typecheck: boolean; json?: boolean }) => {
         const root = path.resolve(io.cwd, opts.project);
-        const result = await buildProject(root, { typecheck: opts.typecheck });
+        // 'cached': the type-check kiln run would otherwise repeat is kept in the store (same result either way).
+        const result = await buildProject(root, { typecheck: opts.typecheck && !opts.check ? 'cached' : opts.typecheck });
         const diagnostics = [...result.diagnostics];
         let summary = '';
         if (result.output && result.ir && result.ok) {
@@ -31,6 +33,8 @@ export const compileCommand: CommandModule = {
           } else {
             const diff = await writeGenerated(root, gen, result.output.files);
             refuse(diff.foreign);
+            // What was just written and type-checked is what `kiln run` builds first: it reuses it instead.
+            if (!diff.foreign.length && opts.typecheck) await rememberBuild(root, result);
             if (!diff.foreign.length) summary = `compiled ${Object.keys(result.ir.pipelines).length} pipeline(s): ${diff.changed.length} file(s) written, ${diff.removed.length} removed, ${result.output.files.size - diff.changed.length} unchanged\n`;
           }
         }

@@ -41,7 +41,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function fsyncPath(p: string): Promise<void> {
+/** fsync of a file or folder; a folder's makes the names just added to it survive a crash of the machine. */
+export async function fsyncPath(p: string): Promise<void> {
   let h: FileHandle | undefined;
   try {
     h = await open(p, fsConstants.O_RDONLY);

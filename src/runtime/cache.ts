@@ -61,8 +61,9 @@ export class ObjectStoreTracker implements ContentTracker {
     return this.fileHashes;
   }
 
-  /** Saves the file-hash state for the next run. */
+  /** Saves the file-hash state for the next run, and syncs snapshots no record took (a run without a recorder). */
   async flush(): Promise<void> {
+    await this.objects.sync();
     if (!this.stateFile || !this.dirty) return;
     const files = await this.state();
     await fs.mkdir(path.dirname(this.stateFile), { recursive: true });
@@ -107,11 +108,11 @@ export class ObjectStoreTracker implements ContentTracker {
       const hash = await this.hashFile(p);
       // An object already stored under that hash is not copied again.
       if (!store) return { hash, ref: null };
-      if (!(await this.objects.reuse(hash))) await this.objects.putFile(p);
+      if (!(await this.objects.reuse(hash))) await this.objects.putFile(p, { deferSync: true });
       return { hash, ref: hash };
     }
     if (store) {
-      const hash = await this.objects.putTree(p);
+      const hash = await this.objects.putTree(p, { deferSync: true });
       return { hash, ref: hash };
     }
     // The same hash putTree would store the folder under, so a restored folder compares equal.
@@ -127,7 +128,8 @@ export class ObjectStoreTracker implements ContentTracker {
     }
     if (!store) return { hash: sha256(bytes), ref: null };
     // putBytes names the object by the sha256 of the bytes: that is the hash, not computed a second time.
-    const ref = await this.objects.putBytes(bytes);
+    // Staged: the run recorder syncs a batch of snapshots before it records the nodes that made them.
+    const ref = await this.objects.putBytes(bytes, { deferSync: true });
     return { hash: ref, ref };
   }
 

@@ -29,6 +29,11 @@ export interface NodeExecution {
   cacheHit: boolean;
   /** For a cache hit, the run whose execution was reused. */
   reusedFrom?: string;
+  /**
+   * For a cache hit, every output the reused execution recorded, those only its record knows (a node's logged
+   * metrics and files) included: the recorder replays them without looking the execution up a second time.
+   */
+  reusedOutputs?: Record<string, { sha256: string; object: string }>;
   /** dataset → sha256 of its content, for datasets read (parameters excluded). */
   inputs: Record<string, string>;
   /** dataset → sha256 of its content, for datasets written. */

@@ -267,6 +267,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
           }
           execution.status = 'cached';
           execution.reusedFrom = hit.runId;
+          execution.reusedOutputs = {};
+          for (const [name, snap] of Object.entries(hit.outputs)) if (snap.ref) execution.reusedOutputs[name] = { sha256: snap.hash, object: snap.ref };
           execution.cacheHit = true;
           execution.endedAt = Date.now();
           execution.durationMs = performance.now() - t0;

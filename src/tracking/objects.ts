@@ -1,6 +1,8 @@
 // The content-addressed object store: files at <store>/objects/ab/cdef… named by the sha256 of their bytes.
 // A folder is stored as a tree: one object listing relative path → hash of each file. Writes go to a temporary file
-// that is renamed into place, so a crash never leaves a partial object under its final name.
+// that is fsynced and then renamed into place, so a crash (even of the machine) never leaves a partial object under its
+// final name. A writer of many objects may defer that (`deferSync`): the object stays staged, under its temporary
+// name, until `sync()` fsyncs the staged files together and renames them in.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +11,7 @@ import os from 'node:os';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { rethrowStoreFull } from './disk-full.ts';
 import { processLiveness } from './liveness.ts';
-import { tempPathBeside } from '../runtime/atomic.ts';
+import { fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** First line of a tree object; what tells a tree from a file when restoring. */
@@ -24,14 +26,25 @@ export interface TreeEntry {
 
 export type ObjectKind = 'blob' | 'tree';
 
+export interface PutOptions {
+  /**
+   * Stage the object instead of fsyncing it now: readable by this store at once, placed under its name (and so seen
+   * by other processes and recordable) only at the next `sync()`. One fsync per object cost a trivial node of a run
+   * milliseconds; a run's snapshots are synced together before the records that point at them are written.
+   */
+  deferSync?: boolean;
+}
+
 /** Where snapshots live. Local folders now; object storage (S3 and the like) can stand behind it later. */
 export interface ObjectStore {
   readonly location: string;
-  putBytes(data: Uint8Array | string): Promise<string>;
+  putBytes(data: Uint8Array | string, opts?: PutOptions): Promise<string>;
   /** Streams the file into the store while hashing it. */
-  putFile(file: string): Promise<string>;
+  putFile(file: string, opts?: PutOptions): Promise<string>;
   /** Stores every file under `dir`, then a tree object listing them; returns the tree's hash. */
-  putTree(dir: string): Promise<string>;
+  putTree(dir: string, opts?: PutOptions): Promise<string>;
+  /** Makes every object staged with `deferSync` durable and places it under its name. A record may then point at it. */
+  sync(): Promise<void>;
   /** `putFile` or `putTree`, by what `p` is. */
   putPath(p: string): Promise<{ hash: string; kind: ObjectKind }>;
   has(hash: string): Promise<boolean>;
@@ -120,6 +133,11 @@ async function listTree(dir: string): Promise<TreeFile[]> {
 export class LocalObjectStore implements ObjectStore {
   readonly location: string;
   private readonly tmpDir: string;
+  /** Objects written with `deferSync` and not yet synced: hash → their temporary file. */
+  private readonly staged = new Map<string, string>();
+  /** Folders known to exist, so that a run does not ask for each object's folder again (gc may remove an empty one: see place). */
+  private readonly folders = new Set<string>();
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(location: string) {
     this.location = path.resolve(location);
@@ -132,9 +150,20 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.location, hash.slice(0, 2), hash.slice(2));
   }
 
+  /** Where this store reads the object from: its staged file until it is synced. */
+  private readPath(hash: string): string {
+    return this.staged.get(hash) ?? this.objectPath(hash);
+  }
+
   /** Temporary files are named `<pid>-<random>`, so that those of a process that died can be told apart and swept. */
   private tempFile(): string {
     return path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  private async folder(dir: string): Promise<void> {
+    if (this.folders.has(dir)) return;
+    await fsp.mkdir(dir, { recursive: true });
+    this.folders.add(dir);
   }
 
   /**
@@ -159,28 +188,29 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /**
-   * Writes an object through a temporary file that `fill` writes, then renames it to its hash's name. Whatever fails
-   * (a full disk above all, reported as KILN4019 with the size needed), the temporary file is removed.
+   * Writes an object through a temporary file that `fill` writes, then renames it to its hash's name (or stages it,
+   * with `deferSync`). Whatever fails (a full disk above all, reported as KILN4019 with the size needed), the
+   * temporary file is removed.
    */
-  private async write(fill: (fh: fsp.FileHandle) => Promise<string>, size: number | null): Promise<string> {
+  private async write(fill: (fh: fsp.FileHandle) => Promise<string>, size: number | null, opts: PutOptions): Promise<string> {
     const tmp = this.tempFile();
     try {
-      await fsp.mkdir(this.tmpDir, { recursive: true });
+      await this.folder(this.tmpDir);
       const fh = await fsp.open(tmp, 'wx');
       let hash: string;
       try {
         hash = await fill(fh);
-        await fh.sync();
+        if (!opts.deferSync) await fh.sync();
       } finally {
         await fh.close();
       }
-      if (await this.reuse(hash)) {
+      if (opts.deferSync ? this.staged.has(hash) || (await this.touch(hash)) : await this.reuse(hash)) {
         // An object already there has the same content by construction.
         await fsp.rm(tmp, { force: true });
         return hash;
       }
-      await fsp.mkdir(path.dirname(this.objectPath(hash)), { recursive: true });
-      await fsp.rename(tmp, this.objectPath(hash));
+      if (opts.deferSync) this.staged.set(hash, tmp);
+      else await this.place(tmp, hash);
       return hash;
     } catch (e) {
       await fsp.rm(tmp, { force: true });
@@ -188,16 +218,110 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async putBytes(data: Uint8Array | string): Promise<string> {
+  /** Renames a complete, fsynced temporary file to the object's name. */
+  private async place(tmp: string, hash: string): Promise<void> {
+    const dest = this.objectPath(hash);
+    await this.folder(path.dirname(dest));
+    try {
+      // Synchronous: a sync places a whole run's snapshots, and a rename is one quick system call.
+      fs.renameSync(tmp, dest);
+    } catch (e) {
+      // `kiln gc` in another process removes a prefix folder once it is empty; make it again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(tmp)) throw e;
+      this.folders.delete(path.dirname(dest));
+      await this.folder(path.dirname(dest));
+      fs.renameSync(tmp, dest);
+    }
+  }
+
+  async sync(): Promise<void> {
+    // One sync at a time: a second waits for the first and then takes what was staged meanwhile.
+    const next = this.syncing.then(() => this.syncStaged());
+    this.syncing = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * fsyncs every staged file (several at once: the disk's flushes overlap), renames each to its object name, then
+   * fsyncs the folders that got new names, so that the renames survive a crash of the machine too. Until then a
+   * staged object is no object at all: a kill leaves only a temporary file, swept when the store next opens.
+   */
+  private async syncStaged(): Promise<void> {
+    const batch = [...this.staged];
+    if (batch.length === 0) return;
+    try {
+      await eachLimited(batch, 8, async ([, tmp]) => {
+        const fh = await fsp.open(tmp, 'r');
+        try {
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      });
+      const folders = new Set<string>();
+      for (const [hash, tmp] of batch) {
+        if (this.touchNow(hash)) fs.rmSync(tmp, { force: true });
+        else await this.place(tmp, hash);
+        this.staged.delete(hash);
+        folders.add(path.dirname(this.objectPath(hash)));
+      }
+      await eachLimited([...folders], 8, fsyncPath);
+    } catch (e) {
+      // What could not be made durable is dropped, not kept to fill the disk: no record points at it.
+      for (const [hash, tmp] of batch) {
+        if (this.staged.get(hash) !== tmp) continue;
+        this.staged.delete(hash);
+        fs.rmSync(tmp, { force: true });
+      }
+      return rethrowStoreFull(e, this.location, 'storing an object', null);
+    }
+  }
+
+  async putBytes(data: Uint8Array | string, opts: PutOptions = {}): Promise<string> {
     const hash = sha256(data);
+    if (opts.deferSync) return this.stageBytes(hash, data);
     if (await this.reuse(hash)) return hash;
     return this.write(async (fh) => {
       await fh.writeFile(data);
       return hash;
-    }, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+    }, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, opts);
   }
 
-  async putFile(file: string): Promise<string> {
+  /**
+   * Stages bytes with synchronous calls: a run stages one small snapshot per node, and the thread-pool round trips of
+   * the asynchronous calls (stat, open, write, close) cost more CPU than the writes themselves.
+   */
+  private stageBytes(hash: string, data: Uint8Array | string): string {
+    if (this.staged.has(hash) || this.touchNow(hash)) return hash;
+    const tmp = this.tempFile();
+    try {
+      if (!this.folders.has(this.tmpDir)) {
+        fs.mkdirSync(this.tmpDir, { recursive: true });
+        this.folders.add(this.tmpDir);
+      }
+      fs.writeFileSync(tmp, data, { flag: 'wx' });
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      return rethrowStoreFull(e, this.location, 'storing an object', typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+    }
+    this.staged.set(hash, tmp);
+    return hash;
+  }
+
+  /** `touch`, synchronously, and without an exception for the usual answer (a new snapshot is not there yet). */
+  private touchNow(hash: string): boolean {
+    const file = this.objectPath(hash);
+    if (!fs.statSync(file, { throwIfNoEntry: false })) return false;
+    const now = new Date();
+    try {
+      fs.utimesSync(file, now, now);
+    } catch {
+      // A read-only store (another user's): the object is there, it just cannot be marked.
+    }
+    return true;
+  }
+
+  async putFile(file: string, opts: PutOptions = {}): Promise<string> {
     const size = await fsp.stat(file).then((st) => st.size, () => null);
     return this.write(async (fh) => {
       const h = createHash('sha256');
@@ -206,15 +330,16 @@ export class LocalObjectStore implements ObjectStore {
         await fh.write(chunk as Buffer);
       }
       return h.digest('hex');
-    }, size);
+    }, size, opts);
   }
 
-  async putTree(dir: string): Promise<string> {
+  async putTree(dir: string, opts: PutOptions = {}): Promise<string> {
     const files = await listTree(dir);
     const entries: TreeEntry[] = [];
-    for (const f of files) entries.push({ path: f.rel, hash: await this.putFile(f.abs), size: f.size });
-    // The tree is written last: a tree object that exists always lists files that were stored before it.
-    return this.putBytes(treeBytes(entries));
+    for (const f of files) entries.push({ path: f.rel, hash: await this.putFile(f.abs, opts), size: f.size });
+    // The tree is written last: a tree object that exists always lists files that were stored before it (a sync
+    // places the files before the tree too, in the order they were staged).
+    return this.putBytes(treeBytes(entries), opts);
   }
 
   async putPath(p: string): Promise<{ hash: string; kind: ObjectKind }> {
@@ -223,10 +348,20 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async has(hash: string): Promise<boolean> {
-    return fs.existsSync(this.objectPath(hash));
+    return fs.existsSync(this.readPath(hash));
   }
 
+  /**
+   * Whether the object is in place (not merely staged), marking it as just used so that a `kiln gc` running meanwhile
+   * keeps it. A staged object is synced first: whoever asks is about to rely on it.
+   */
   async reuse(hash: string): Promise<boolean> {
+    if (this.staged.has(hash)) await this.sync();
+    return this.touch(hash);
+  }
+
+  /** `reuse` of an object in place, never waiting for a sync (the sync itself asks). */
+  private async touch(hash: string): Promise<boolean> {
     // gc removes only objects older than its grace cutoff: a fresh modification time keeps this one.
     const now = new Date();
     try {
@@ -240,22 +375,38 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async hasComplete(hash: string): Promise<boolean> {
-    if (!(await this.has(hash))) return false;
+    const file = this.readPath(hash);
+    // Synchronous: a cached run asks this for every output of every node, and a thread-pool round trip per call
+    // cost more than the stat and the peek themselves.
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return false;
+    }
+    let isTree: boolean;
+    try {
+      const head = Buffer.alloc(TREE_MAGIC.length);
+      isTree = fs.readSync(fd, head, 0, head.length, 0) === head.length && head.toString('utf8') === TREE_MAGIC;
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (!isTree) return true;
     const tree = await this.readTree(hash).catch(() => null);
-    if (!tree) return true;
-    return tree.every((e) => HASH_PATTERN.test(e.hash) && fs.existsSync(this.objectPath(e.hash)));
+    if (!tree) return false;
+    return tree.every((e) => HASH_PATTERN.test(e.hash) && fs.existsSync(this.readPath(e.hash)));
   }
 
   async size(hash: string): Promise<number | null> {
     try {
-      return (await fsp.stat(this.objectPath(hash))).size;
+      return (await fsp.stat(this.readPath(hash))).size;
     } catch {
       return null;
     }
   }
 
   async getBytes(hash: string): Promise<Buffer> {
-    const file = this.objectPath(hash);
+    const file = this.readPath(hash);
     let data: Buffer;
     try {
       data = await fsp.readFile(file);
@@ -269,7 +420,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async readTree(hash: string): Promise<TreeEntry[] | null> {
-    const file = this.objectPath(hash);
+    const file = this.readPath(hash);
     // Peek at the first bytes so that large files are not read just to learn they are not trees.
     const fh = await fsp.open(file, 'r').catch((e: NodeJS.ErrnoException) => {
       throw e.code === 'ENOENT' ? new KilnError(diag('KILN4015', { hash, path: this.location })) : e;
@@ -315,7 +466,7 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Copies an object to `out`, hashing on the way; a mismatch is reported and nothing is left behind. */
   private async copyVerified(hash: string, out: string): Promise<void> {
-    const src = this.objectPath(hash);
+    const src = this.readPath(hash);
     if (!fs.existsSync(src)) throw new KilnError(diag('KILN4015', { hash, path: this.location }));
     const h = createHash('sha256');
     const fh = await fsp.open(out, 'wx');
@@ -333,6 +484,15 @@ export class LocalObjectStore implements ObjectStore {
       throw new KilnError(diag('KILN4016', { hash, path: src, actual }));
     }
   }
+}
+
+/** Runs `fn` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Puts `staging` at `target`; what was at `target` is moved aside first and removed after, so `target` is never half-written. */

@@ -1,10 +1,19 @@
 // Records a run in the store, built on the runner's hooks: the run with its git stamp and parameters, each node's
 // execution (fingerprint, cache hit, content hashes), metrics and files. Metrics and files a node logs are kept with
 // its execution too, so that a later run that skips the node replays them and still has the full record.
+// Ended nodes are written in batches, one transaction (and one sync of their snapshots) per batch: a transaction per
+// node was most of what tracking cost a small node. A batch waits at most FLUSH_MS; a node still running by then gets
+// its RUNNING row, so the store shows what runs and a killed run's node is marked KILLED. A kill loses at most the
+// last FLUSH_MS of ended nodes: their records are absent, their staged snapshots swept, and the next run re-runs them.
 import type { Hooks, NodeExecution, RunStatus } from '../runtime/hooks.ts';
 import type { GitStamp } from './git.ts';
 import { diag, isKilnError, type Diagnostic } from '../diagnostics/index.ts';
-import type { RunStore, DatasetOutput, RunInvocation } from './store.ts';
+import type { RunStore, DatasetOutput, RunInvocation, EndedNode, FinishNode } from './store.ts';
+
+/** How long an ended node's record may wait for others to share its transaction. */
+export const FLUSH_MS = 100;
+/** A batch this large is written at once. */
+const BATCH_MAX = 500;
 
 /** Output name under which a node's logged metrics and files are kept with its execution. */
 export const NODE_LOG_OUTPUT = '__kiln_node_log__';
@@ -26,9 +35,15 @@ export interface RecorderStart {
 }
 
 export class RunRecorder {
-  private readonly executionIds = new Map<string, number>();
+  /** Nodes that have a row already (they ran past a flush): their execution id, once written. */
+  private readonly executionIds = new Map<string, Promise<number>>();
+  /** Nodes started and not ended, with what their RUNNING row needs. */
+  private readonly running = new Map<string, { fingerprint: string | null; startTime: number }>();
   private readonly logs = new Map<string, NodeLog>();
   private pending: Promise<unknown>[] = [];
+  private ended: EndedNode[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly store: RunStore,
@@ -83,7 +98,7 @@ export class RunRecorder {
     await this.flush();
     const l = this.logs.get(node);
     if (!l || (l.metrics.length === 0 && l.files.length === 0)) return {};
-    const object = await this.store.objects.putBytes(JSON.stringify(l));
+    const object = await this.store.objects.putBytes(JSON.stringify(l), { deferSync: true });
     return { [NODE_LOG_OUTPUT]: { sha256: object, object } };
   }
 
@@ -91,9 +106,10 @@ export class RunRecorder {
    * Replays what an earlier execution of a skipped node logged, so this run's record is complete; returns that log
    * as an output of this execution, so that a later run skipping the node again finds it here too.
    */
-  private async replay(node: string, fingerprint: string | null): Promise<Record<string, DatasetOutput>> {
+  private async replay(node: string, fingerprint: string | null, reused: NodeExecution['reusedOutputs']): Promise<Record<string, DatasetOutput>> {
     if (!fingerprint) return {};
-    const o = (await this.store.findCachedExecution(node, fingerprint))?.outputs[NODE_LOG_OUTPUT];
+    // The runner passes what it found; a second lookup per skipped node was a tenth of a cached run.
+    const o = reused ? reused[NODE_LOG_OUTPUT] : (await this.store.findCachedExecution(node, fingerprint))?.outputs[NODE_LOG_OUTPUT];
     if (!o) return {};
     const l = JSON.parse((await this.store.objects.getBytes(o.object)).toString('utf8')) as NodeLog;
     const bySteps = new Map<number, Record<string, number>>();
@@ -109,22 +125,62 @@ export class RunRecorder {
     return out;
   }
 
+  /** Writes the ended nodes waiting in the batch, then RUNNING rows for nodes that are still running. In order, one at a time. */
+  private writeBatch(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.writing.then(async () => {
+      const batch = this.ended;
+      this.ended = [];
+      await this.store.recordNodes(this.runId, batch);
+      for (const [node, start] of this.running) {
+        if (!this.executionIds.has(node)) this.executionIds.set(node, this.store.startNode(this.runId, node, start));
+      }
+      await Promise.all(this.executionIds.values());
+    });
+    this.writing = next.catch(() => {});
+    return next;
+  }
+
+  /** Starts the clock for the batch: the first event after a write schedules the next one. */
+  private schedule(): void {
+    if (this.timer) return;
+    // A write that fails here (a full disk) is reported where the run ends, like a failed metric write.
+    this.timer = setTimeout(() => this.defer(this.writeBatch()), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  /** An ended node: into the batch, or finished in its row when it has one. */
+  private async nodeEnded(node: string, start: EndedNode['start'], finish: FinishNode): Promise<void> {
+    this.running.delete(node);
+    const id = this.executionIds.get(node);
+    if (id !== undefined) {
+      this.executionIds.delete(node);
+      await this.store.finishNode(await id, finish);
+      return;
+    }
+    this.ended.push({ node, start, finish });
+    if (this.ended.length >= BATCH_MAX) await this.writeBatch();
+    else this.schedule();
+  }
+
   readonly hooks: Hooks = {
     beforeNodeRun: async (e) => {
-      this.executionIds.set(e.node, await this.store.startNode(this.runId, e.node, { fingerprint: e.fingerprint, startTime: Date.now() }));
+      this.running.set(e.node, { fingerprint: e.fingerprint, startTime: Date.now() });
+      this.schedule();
     },
     afterNodeRun: async (e) => {
       const ex = e.execution;
-      let id = this.executionIds.get(e.node);
-      if (id === undefined) id = await this.store.startNode(this.runId, e.node, { fingerprint: ex.fingerprint, startTime: ex.startedAt });
-      const logOutput = ex.cacheHit ? await this.replay(e.node, ex.fingerprint) : await this.nodeLogOutput(e.node);
-      await this.store.finishNode(id, { status: 'FINISHED', cacheHit: ex.cacheHit, inputs: ex.inputs, outputs: { ...this.outputsOf(ex), ...logOutput }, endTime: ex.endedAt });
+      const start = this.running.get(e.node) ?? { fingerprint: ex.fingerprint, startTime: ex.startedAt };
+      const logOutput = ex.cacheHit ? await this.replay(e.node, ex.fingerprint, ex.reusedOutputs) : await this.nodeLogOutput(e.node);
+      await this.nodeEnded(e.node, start, { status: 'FINISHED', cacheHit: ex.cacheHit, inputs: ex.inputs, outputs: { ...this.outputsOf(ex), ...logOutput }, endTime: ex.endedAt });
     },
     onNodeError: async (e) => {
       await this.flush();
-      let id = this.executionIds.get(e.node);
-      if (id === undefined) id = await this.store.startNode(this.runId, e.node, { fingerprint: null });
-      await this.store.finishNode(id, { status: 'FAILED', error: e.error instanceof Error ? e.error.message : String(e.error) });
+      const start = this.running.get(e.node) ?? { fingerprint: null, startTime: Date.now() };
+      await this.nodeEnded(e.node, start, { status: 'FAILED', error: e.error instanceof Error ? e.error.message : String(e.error) });
+      // A failure ends the run: what it recorded is written now, not left to a timer.
+      await this.writeBatch();
     },
   };
 
@@ -139,7 +195,8 @@ export class RunRecorder {
    */
   async finish(status: RunStatus, error?: string): Promise<unknown> {
     let pending: unknown;
-    await this.flush().catch((e: unknown) => (pending = e));
+    await this.writeBatch().catch((e: unknown) => (pending = e));
+    await this.flush().catch((e: unknown) => (pending ??= e));
     if (pending !== undefined && status === 'FINISHED') {
       status = 'FAILED';
       error = pending instanceof Error ? pending.message : String(pending);

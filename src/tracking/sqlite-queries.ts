@@ -62,8 +62,11 @@ export function runRow(db: Database.Database, id: string): RunRow | undefined {
   return db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
 }
 
-export function datasetsOf(db: Database.Database, executionId: number): Pick<NodeExecution, 'inputs' | 'outputs'> {
-  const rows = db.prepare('SELECT direction, dataset, sha256, object FROM node_datasets WHERE execution_id = ? ORDER BY dataset').all(executionId) as Array<{
+export const DATASETS_OF_EXECUTION = 'SELECT direction, dataset, sha256, object FROM node_datasets WHERE execution_id = ? ORDER BY dataset';
+
+/** `prepared` is DATASETS_OF_EXECUTION prepared already, for callers that ask for many executions. */
+export function datasetsOf(db: Database.Database, executionId: number, prepared?: Database.Statement): Pick<NodeExecution, 'inputs' | 'outputs'> {
+  const rows = (prepared ?? db.prepare(DATASETS_OF_EXECUTION)).all(executionId) as Array<{
     direction: 'input' | 'output';
     dataset: string;
     sha256: string;

@@ -1,6 +1,7 @@
 // The run store on SQLite: <store>/kiln.db beside the object store <store>/objects. Safe for several kiln processes at
 // once (see sqlite.ts); runs whose process died are marked KILLED when the store is opened.
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import type { JsonValue } from '../ir/types.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { SqliteDatabase, type SqliteOpenOptions } from './sqlite.ts';
@@ -10,7 +11,7 @@ import { currentProcess, processLiveness } from './liveness.ts';
 import { checkFileName, checkKey, flattenParams, paramColumns } from './params.ts';
 import { GIT_TAGS } from './filter.ts';
 import * as q from './sqlite-queries.ts';
-import type { CachedExecution, FinishNode, FinishRun, ListRuns, MetricPoint, NewRun, RunFile, RunRecord, RunStatus, RunStore, RunSummary, StartNode } from './store.ts';
+import type { CachedExecution, EndedNode, FinishNode, FinishRun, ListRuns, MetricPoint, NewRun, RunFile, RunRecord, RunStatus, RunStore, RunSummary, StartNode } from './store.ts';
 
 export const STORE_DATABASE = 'kiln.db';
 export const STORE_OBJECTS = 'objects';
@@ -53,9 +54,21 @@ export class SqliteRunStore implements RunStore {
     return this.database.db;
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once per connection: preparing cost more than running the small writes of a node. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   /** Inside a write: the run must exist and be RUNNING. */
   private assertRunning(runId: string, action: string): void {
-    const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
+    const row = this.stmt('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
     if (!row) throw new KilnError(diag('KILN4002', { id: runId, store: this.location }));
     if (row.status !== 'RUNNING') throw new KilnError(diag('KILN4010', { run: runId, status: row.status, action }));
   }
@@ -171,6 +184,7 @@ export class SqliteRunStore implements RunStore {
   async attachFile(runId: string, name: string, object: string): Promise<RunFile> {
     checkFileName(name);
     checkHash('file object', name, object);
+    await this.objects.sync();
     const size = await this.objects.size(object);
     if (size === null) throw new KilnError(diag('KILN4015', { hash: object, path: this.objects.location }));
     const file: RunFile = { name, object, size, timestamp: Date.now() };
@@ -184,7 +198,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   private insertDatasets(executionId: number, direction: 'input' | 'output', datasets: Record<string, { sha256: string; object?: string | null }>): void {
-    const stmt = this.db.prepare(
+    const stmt = this.stmt(
       'INSERT INTO node_datasets (execution_id, direction, dataset, sha256, object) VALUES (?, ?, ?, ?, ?) ON CONFLICT (execution_id, direction, dataset) DO UPDATE SET sha256 = excluded.sha256, object = excluded.object',
     );
     for (const [dataset, d] of Object.entries(datasets)) stmt.run(executionId, direction, dataset, d.sha256, d.object ?? null);
@@ -204,9 +218,7 @@ export class SqliteRunStore implements RunStore {
     SqliteRunStore.checkDatasets('input', inputs);
     return this.database.write(() => {
       this.assertRunning(runId, 'record node executions');
-      const info = this.db
-        .prepare("INSERT INTO node_executions (run_id, node, status, start_time, fingerprint) VALUES (?, ?, 'RUNNING', ?, ?)")
-        .run(runId, node, start.startTime ?? Date.now(), start.fingerprint);
+      const info = this.stmt("INSERT INTO node_executions (run_id, node, status, start_time, fingerprint) VALUES (?, ?, 'RUNNING', ?, ?)").run(runId, node, start.startTime ?? Date.now(), start.fingerprint);
       const id = Number(info.lastInsertRowid);
       this.insertDatasets(id, 'input', inputs);
       return id;
@@ -218,24 +230,48 @@ export class SqliteRunStore implements RunStore {
     const outputs = result.outputs ?? {};
     SqliteRunStore.checkDatasets('input', inputs);
     SqliteRunStore.checkDatasets('output', outputs);
+    await this.objects.sync();
     this.database.write(() => {
-      const row = this.db.prepare('SELECT run_id, status FROM node_executions WHERE id = ?').get(executionId) as { run_id: string; status: RunStatus } | undefined;
+      const row = this.stmt('SELECT run_id, status FROM node_executions WHERE id = ?').get(executionId) as { run_id: string; status: RunStatus } | undefined;
       if (!row) throw new Error(`node execution ${executionId} does not exist`);
       if (row.status !== 'RUNNING') throw new KilnError(diag('KILN4010', { run: row.run_id, status: `${row.status} for node execution ${executionId}`, action: 'finish that node again' }));
-      this.db
-        .prepare('UPDATE node_executions SET status = ?, end_time = ?, cache_hit = ?, error = ? WHERE id = ?')
-        .run(result.status, result.endTime ?? Date.now(), result.cacheHit ? 1 : 0, result.error ?? null, executionId);
+      this.stmt('UPDATE node_executions SET status = ?, end_time = ?, cache_hit = ?, error = ? WHERE id = ?').run(result.status, result.endTime ?? Date.now(), result.cacheHit ? 1 : 0, result.error ?? null, executionId);
       this.insertDatasets(executionId, 'input', inputs);
       this.insertDatasets(executionId, 'output', outputs);
     });
   }
 
+  async recordNodes(runId: string, nodes: readonly EndedNode[]): Promise<number[]> {
+    const rows = nodes.map((n) => {
+      checkKey('node', n.node);
+      const inputs = Object.fromEntries(Object.entries({ ...n.start.inputs, ...n.finish.inputs }).map(([k, sha256]) => [k, { sha256 }]));
+      const outputs = n.finish.outputs ?? {};
+      SqliteRunStore.checkDatasets('input', inputs);
+      SqliteRunStore.checkDatasets('output', outputs);
+      return { n, inputs, outputs };
+    });
+    if (rows.length === 0) return [];
+    await this.objects.sync();
+    return this.database.write(() => {
+      this.assertRunning(runId, 'record node executions');
+      const insert = this.stmt('INSERT INTO node_executions (run_id, node, status, start_time, end_time, fingerprint, cache_hit, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      return rows.map(({ n, inputs, outputs }) => {
+        const end = n.finish.endTime ?? Date.now();
+        const info = insert.run(runId, n.node, n.finish.status, n.start.startTime ?? end, end, n.start.fingerprint, n.finish.cacheHit ? 1 : 0, n.finish.error ?? null);
+        const id = Number(info.lastInsertRowid);
+        this.insertDatasets(id, 'input', inputs);
+        this.insertDatasets(id, 'output', outputs);
+        return id;
+      });
+    });
+  }
+
   async findCachedExecution(node: string, fingerprint: string): Promise<CachedExecution | null> {
-    const candidates = this.db
-      .prepare("SELECT * FROM node_executions WHERE node = ? AND fingerprint = ? AND status = 'FINISHED' ORDER BY end_time DESC, id DESC LIMIT 20")
+    const candidates = this
+      .stmt("SELECT * FROM node_executions WHERE node = ? AND fingerprint = ? AND status = 'FINISHED' ORDER BY end_time DESC, id DESC LIMIT 20")
       .all(node, fingerprint) as q.ExecutionRow[];
     for (const c of candidates) {
-      const { inputs, outputs } = q.datasetsOf(this.db, c.id);
+      const { inputs, outputs } = q.datasetsOf(this.db, c.id, this.stmt(q.DATASETS_OF_EXECUTION));
       const restorable: CachedExecution['outputs'] = {};
       let complete = true;
       for (const [name, o] of Object.entries(outputs)) {

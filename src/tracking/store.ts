@@ -137,6 +137,13 @@ export interface FinishNode {
   endTime?: number;
 }
 
+/** A node execution recorded whole, once it ended: what `recordNodes` writes for many nodes in one transaction. */
+export interface EndedNode {
+  node: string;
+  start: StartNode;
+  finish: FinishNode;
+}
+
 /** A successful earlier execution whose outputs can all be restored from the object store. */
 export interface CachedExecution {
   executionId: number;
@@ -182,6 +189,11 @@ export interface RunStore {
   finishNode(executionId: number, result: FinishNode): Promise<void>;
   /** The newest successful execution of `node` with `fingerprint` whose output snapshots all still exist, or null. */
   findCachedExecution(node: string, fingerprint: string): Promise<CachedExecution | null>;
+  /**
+   * Records ended node executions of a RUNNING run in one transaction (startNode + finishNode for each); returns their
+   * ids. Objects their outputs point at are synced first (objects.sync), so a record never points at a staged object.
+   */
+  recordNodes(runId: string, nodes: readonly EndedNode[]): Promise<number[]>;
 
   /** Records the TensorFlow.js backend (and tfjs version) once the run knows it: backends are set up only when a node needs one. */
   setBackend(runId: string, backend: string | null, tfjs: string | null): Promise<void>;

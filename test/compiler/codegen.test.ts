@@ -8,6 +8,8 @@ import { buildProject } from '../../src/build.ts';
 import { compile } from '../../src/codegen/compile.ts';
 import { typecheck } from '../../src/codegen/typecheck.ts';
 import { cachedTypecheck } from '../../src/codegen/typecheck-cache.ts';
+import { buildForRun } from '../../src/build-cache.ts';
+import { runMain } from '../helpers/cli.ts';
 import { fsHost } from '../../src/config/host.ts';
 import { copyProject, fixturesDir, repoRoot } from '../helpers/project.ts';
 
@@ -147,5 +149,14 @@ describe('generated code for an empty parameters file', () => {
     const r = await buildProject(root, { typecheck: true });
     expect(r.diagnostics).toEqual([]);
     expect(r.output!.files.get('generated/parameters.ts')).toContain('export interface Parameters {}\n');
+  });
+
+  it('kiln compile leaves the build warm for kiln run: the run neither builds nor type-checks again', async () => {
+    const root = copyProject('mini');
+    const compiled = await runMain(['compile', '--project', root], { cwd: root });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const build = await buildForRun(root);
+    expect(build.cached).toBe(true);
+    expect(Object.keys(build.pipelineModules)).toEqual(['demo']);
   });
 });

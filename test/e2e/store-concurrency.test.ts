@@ -1,9 +1,12 @@
 // One run store, several `kiln run` processes: eight started at once all record complete runs, and a run whose
-// process is SIGKILLed is marked KILLED the next time the store opens, with the database intact.
+// process is SIGKILLed is marked KILLED the next time the store opens, with the database intact and the nodes that
+// ended before the kill reusable (the recorder writes them in batches, at most FLUSH_MS after they end).
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import { openTracking } from '../../src/tracking/index.ts';
+import { FLUSH_MS } from '../../src/tracking/recorder.ts';
 import { cloneProject, warmProject } from '../helpers/warm-project.ts';
 import { kiln, startKiln, until } from './kiln-process.ts';
 
@@ -73,5 +76,35 @@ describe('kiln run processes sharing a store', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('a run SIGKILLed while its second node runs: the node that ended before is reused by the next run, no staged object is left', async () => {
+    const root = cloneProject(fanout);
+    const args = ['run', '--project', root, '--params', 'delay_ms=1500'];
+    const child = startKiln(args, root);
+    await until(() => child.stderr().includes('right_branch: running') || child.proc.exitCode !== null, 'the second slow node to start');
+    // Longer than a batch waits: left_branch's record is written, right_branch has its RUNNING row.
+    await new Promise((r) => setTimeout(r, 4 * FLUSH_MS));
+    child.proc.kill('SIGKILL');
+    expect((await child.exited).signal).toBe('SIGKILL');
+
+    const again = await kiln(args, root);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/^left_branch\s+cached/m);
+    expect(again.stderr).toMatch(/^right_branch\s+done/m);
+    const t = openTracking(path.join(root, '.kiln'));
+    try {
+      const [latest, killed] = await t.runs.listRuns();
+      expect([latest.status, killed.status]).toEqual(['FINISHED', 'KILLED']);
+      expect((await t.runs.getRun(killed.id)).nodes.map((n) => [n.node, n.status])).toEqual([
+        ['left_branch', 'FINISHED'],
+        ['right_branch', 'KILLED'],
+      ]);
+      expect(t.runs.database.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      t.close();
+    }
+    // The killed process's staged snapshots were swept when the store next opened.
+    expect(fs.readdirSync(path.join(root, '.kiln', 'objects', 'tmp'))).toEqual([]);
   });
 });

@@ -197,4 +197,30 @@ describe('recording what nodes log', () => {
     expect(badFile.diagnostics.map((d) => d.code)).toEqual(['KILN4011']);
     expect(badFile.record.status).toBe('FAILED');
   });
+
+  it('a skipped node replays what it logged into the new run, looked up once per node (the runner passes what it found)', async () => {
+    const root = project();
+    fs.writeFileSync(path.join(root, 'data/x.json'), '3');
+    const p = () =>
+      pipeline(
+        [
+          node('score', ['x'], ['mid'], (x) => (nodeContext().logMetrics({ accuracy: 0.9 }), x)),
+          node('plain', ['mid'], ['out'], (m) => (m as number) + 1),
+        ],
+        [catalogEntry('x'), catalogEntry('out')],
+        { root },
+      );
+    expect((await trackedRun(p())).status).toBe('FINISHED');
+    const tracking = openTracking(path.join(root, '.kiln'));
+    opened.push(tracking);
+    const lookups: string[] = [];
+    const find = tracking.runs.findCachedExecution.bind(tracking.runs);
+    tracking.runs.findCachedExecution = (n, fp) => (lookups.push(n), find(n, fp));
+    const recorder = await RunRecorder.start(tracking.runs, { pipeline: 'test', command: ['kiln', 'run'], git: null, versions: { kiln: '0', node: process.version, tfjs: null }, backend: null, params: {} });
+    const second = await run(p(), { tracker: new ObjectStoreTracker(root, tracking.runs, tracking.objects), useCache: true, hooks: [recorder.hooks] });
+    await recorder.finish(second.status);
+    expect(statuses(second)).toEqual({ score: 'cached', plain: 'cached' });
+    expect(lookups).toEqual(['score', 'plain']);
+    expect((await tracking.runs.getRun(recorder.runId)).metrics.accuracy?.value).toBe(0.9);
+  });
 });
