@@ -1,0 +1,60 @@
+// TensorFlow.js inside the artifact: which packages are bundled into model.mjs, which backend binaries travel beside
+// it, and the one patch that gives every loaded artifact its own TensorFlow.js instead of the host's.
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
+
+/** Backends whose code an artifact carries: pure JavaScript, and WASM with its binaries in WASM_DIR. */
+export const CARRIED_BACKENDS = ['wasm', 'cpu'] as const;
+
+/**
+ * Never bundled: native bindings (tfjs-node, tfjs-node-gpu) and the GPU backend through Dawn, which need files and
+ * drivers of the machine. An artifact verified on one of them names its packages as runtime requirements instead.
+ */
+export const NOT_CARRIED = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'];
+
+/** The folder, inside the artifact, of the WASM backend's binaries (verified with every other file). */
+export const WASM_DIR = 'wasm';
+
+/** Both binaries: the SIMD one where the engine supports SIMD (what training used here), the other where it does not. */
+export const WASM_BINARIES = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm'];
+
+const require = createRequire(import.meta.url);
+
+export function carriesBackend(backend: string | null): boolean {
+  return backend === null || (CARRIED_BACKENDS as readonly string[]).includes(backend);
+}
+
+/** Copies the WASM binaries of the installed @tensorflow/tfjs-backend-wasm (the version bundled) into `artifactDir`. */
+export async function copyWasmBinaries(artifactDir: string): Promise<void> {
+  const from = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  await fs.mkdir(path.join(artifactDir, WASM_DIR), { recursive: true });
+  for (const b of WASM_BINARIES) await fs.copyFile(path.join(from, b), path.join(artifactDir, WASM_DIR, b));
+}
+
+/**
+ * tfjs-core keeps its engine, flags and kernel registry on the global object, so that copies of it in one process
+ * share them. A second copy bundled in an artifact would then compute on the host's engine, with whichever kernels and
+ * backend the host registered first. The bundled copy keeps them on an object of its own instead; other globals
+ * (fetch, process, ...) are still read through its prototype.
+ */
+const OWN_GLOBALS = "let globalNameSpace = Object.assign(Object.create(globalThis), { _tfengine: null, _tfGlobals: null });";
+
+/** The WebGL backend registers itself only in a browser; in Node it is dead weight (about a megabyte). */
+const NO_WEBGL = "export const version_webgl = 'not carried: WebGL needs a browser';\n";
+
+export const carriedTfjs: Plugin = {
+  name: 'kiln-carried-tfjs',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@tensorflow[\\/]tfjs-core[\\/]dist[\\/]global_util\.js$/ }, async (args) => {
+      const text = await fs.readFile(args.path, 'utf8');
+      const patched = text.replace(/^let globalNameSpace;$/m, OWN_GLOBALS);
+      // A tfjs-core that keeps its globals some other way would silently share the host's engine again.
+      if (patched === text) throw new Error(`cannot give the bundled TensorFlow.js its own globals: ${args.path} has changed (this is a bug in kiln, please report it)`);
+      return { contents: patched, loader: 'js' };
+    });
+    b.onResolve({ filter: /^@tensorflow\/tfjs-backend-webgl$/ }, () => ({ path: 'tfjs-backend-webgl', namespace: 'kiln-not-carried' }));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-not-carried' }, () => ({ contents: NO_WEBGL, loader: 'js' }));
+  },
+};
