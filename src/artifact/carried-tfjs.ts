@@ -12,7 +12,15 @@ export const CARRIED_BACKENDS = ['wasm', 'cpu'] as const;
  * Never bundled: native bindings (tfjs-node, tfjs-node-gpu) and the GPU backend through Dawn, which need files and
  * drivers of the machine. An artifact verified on one of them names its packages as runtime requirements instead.
  */
-export const NOT_CARRIED = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu'];
+export const NOT_CARRIED = [
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  '@tensorflow/tfjs-backend-webgpu',
+  'webgpu',
+  // tfjs-core's fallback for a Node without a global fetch (before 18; kiln needs 20), with its URL and Unicode
+  // tables: about 400 kB that inference never runs.
+  'node-fetch',
+];
 
 /** The folder, inside the artifact, of the WASM backend's binaries (verified with every other file). */
 export const WASM_DIR = 'wasm';

@@ -84,7 +84,7 @@ export function trapMathRandom(bundleFile: string): { first: () => RandomCall | 
     if (authored.length === 0) return real();
     if (!first) {
       const named = authored.map((f) => f.fn).find((n) => n && n !== '<anonymous>');
-      first = { file: authored[0].source, fn: named ? named.replace(/^Object\./, '') : null };
+      first = { file: authored[0].source, fn: named ? named.replace(/^(Object|Module)\./, '') : null };
     }
     throw new Error('Math.random is refused on the inference path during the parity check (unseeded randomness)');
   };

@@ -33,14 +33,23 @@ export function requirementsOf(backend: string): Record<string, string> {
   return out;
 }
 
-/** KILN6131 for every required package that model.mjs would not find, or find at another version, from where it lies. */
+/**
+ * KILN6131 for every required package that model.mjs would not find, or find at another version, from where it lies;
+ * KILN6132 for a format 1 artifact (built before artifacts carried TensorFlow.js) that uses it where none is found.
+ */
 export function checkRuntimeRequirements(dir: string, manifest: ArtifactManifest): void {
-  const requires = manifest.runtime?.requires ?? {};
   const entry = path.join(dir, manifest.entry);
+  if (!manifest.runtime) {
+    if (manifest.backend.name && installedVersion(entry, '@tensorflow/tfjs') === null) {
+      throw new KilnError(diag('KILN6132', { artifact: dir, run: manifest.run_id, version: manifest.backend.tfjs ?? 'its version' }));
+    }
+    return;
+  }
+  const requires = manifest.runtime.requires;
   const problems = Object.entries(requires).flatMap(([pkg, version]) => {
     const found = installedVersion(entry, pkg);
     if (found === version) return [];
-    const problem = found === null ? 'it is not installed where the artifact lies (no node_modules above it provides it)' : `version ${found} is installed there`;
+    const problem = found === null ? 'it is not installed there (no node_modules above the artifact provides it)' : `version ${found} is installed there`;
     return [diag('KILN6131', { artifact: dir, package: pkg, version, backend: manifest.backend.name ?? 'none', problem, install: Object.entries(requires).map(([p, v]) => `${p}@${v}`).join(' ') })];
   });
   if (problems.length) throw new KilnError(problems);
