@@ -27,17 +27,19 @@ async function importEntry(dir: string, manifest: ArtifactManifest): Promise<Art
 }
 
 /**
- * The backend on the artifact's own TensorFlow.js: the one asked for when the artifact carries it, else (with KILN6010)
- * the one parity was verified on, else cpu. The WASM binaries are the artifact's, verified with its other files.
+ * The backend on the artifact's own TensorFlow.js: the one asked for when the artifact carries it, else (KILN6133) the
+ * one parity was verified on, else cpu. The WASM binaries are the artifact's, verified with its other files.
  */
-async function selectCarried(dir: string, select: CarriedSelect, wanted: string, verifiedOn: string | null, warnings: Diagnostic[]): Promise<string> {
+async function selectCarried(dir: string, select: CarriedSelect, asked: string, verifiedOn: string | null, warnings: Diagnostic[]): Promise<string> {
+  // `auto` picks among what is here; here is what the artifact carries, and the backend it was verified on comes first.
+  const wanted = asked === 'auto' ? (verifiedOn ?? 'cpu') : asked;
   const options = { wasmDir: path.join(dir, WASM_DIR) };
   const carried = (b: string | null): b is string => b !== null && (CARRIED_BACKENDS as readonly string[]).includes(b);
   for (const candidate of [wanted, verifiedOn, 'cpu']) {
     if (!carried(candidate)) continue;
     try {
       const name = (await select(candidate, options)).name;
-      if (name !== wanted) warnings.push(diag('KILN6010', { artifact: dir, wanted, actual: name }));
+      if (name !== wanted) warnings.push(diag('KILN6133', { artifact: dir, wanted, carried: CARRIED_BACKENDS.join(' and '), actual: name, verified: verifiedOn ?? 'none' }));
       return name;
     } catch {
       // Not usable here (a WASM binary the engine refuses): the next candidate.

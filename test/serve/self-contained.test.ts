@@ -114,6 +114,17 @@ describe('a self-contained artifact', () => {
     expect(got.hostTensor).toEqual([1, 2, 3]);
   });
 
+  it('predicts on the backend parity was verified on when asked for one it does not carry (KILN6133)', () => {
+    const dir = copyOutside();
+    const input = path.join(path.dirname(dir), 'input.jsonl');
+    fs.writeFileSync(input, parity.map((p) => JSON.stringify(p.input)).join('\n') + '\n');
+    const r = runCli(['predict', dir, '--input', input, '--trust-manifest', '--backend', 'tfjs-node'], { cwd: path.dirname(dir), timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(expectedLines);
+    expect(/warning (KILN\d+): backend tfjs-node/.exec(r.stderr)?.[1]).toBe('KILN6133');
+    expect(r.stderr).toMatch(/warning KILN6133: backend tfjs-node was asked for, but artifact .* carries only wasm and cpu; predicting on wasm/);
+  });
+
   it('refuses a copy whose WASM binary was changed', async () => {
     const dir = copyOutside();
     const binary = path.join(dir, 'wasm', 'tfjs-backend-wasm-simd.wasm');
@@ -133,6 +144,7 @@ describe('a self-contained artifact', () => {
     });
     const codes = await codesOf(loadArtifact(dir, { trust: 'manifest' }));
     expect(codes.map((c) => c.code)).toEqual(['KILN6131', 'KILN6131']);
+    expect(codes[0].code).toBe('KILN6131');
     expect(codes[1].message).toBe(`artifact ${dir} needs @tensorflow/tfjs-node 4.22.0 installed where it is loaded, but it is not installed there (no node_modules above the artifact provides it)`);
     const r = runCli(['predict', dir, '--input', path.join(dir, 'parity.jsonl'), '--trust-manifest'], { cwd: path.dirname(dir) });
     expect(r.code, r.stderr).toBe(1);
@@ -146,7 +158,8 @@ describe('a self-contained artifact', () => {
       delete m.runtime;
     });
     const codes = await codesOf(loadArtifact(dir, { trust: 'manifest' }));
-    expect(codes.map((c) => c.code)).toEqual(['KILN6132']);
+    expect(codes[0].code).toBe('KILN6132');
+    expect(codes).toHaveLength(1);
     expect(codes[0].message).toMatch(/does not carry TensorFlow\.js \(manifest format 1/);
   });
 });
