@@ -52,6 +52,13 @@ const OWN_GLOBALS = "let globalNameSpace = Object.assign(Object.create(globalThi
 /** The WebGL backend registers itself only in a browser; in Node it is dead weight (about a megabyte). */
 const NO_WEBGL = "export const version_webgl = 'not carried: WebGL needs a browser';\n";
 
+/**
+ * kiln's importer of the native and GPU backends' packages (src/ml/package-import.ts), in an artifact: they are not
+ * carried, so it says so. This also leaves no import() in the bundle, which a loader hook such as tsx would otherwise
+ * rewrite, source map and all, on every load (seconds for a bundle of this size).
+ */
+const NO_NATIVE_IMPORT = "export async function importPackage(specifier) { throw Object.assign(new Error(`Cannot find package '${specifier}': an artifact does not carry it`), { code: 'ERR_MODULE_NOT_FOUND' }); }\n";
+
 export const carriedTfjs: Plugin = {
   name: 'kiln-carried-tfjs',
   setup(b) {
@@ -63,6 +70,7 @@ export const carriedTfjs: Plugin = {
       return { contents: patched, loader: 'js' };
     });
     b.onResolve({ filter: /^@tensorflow\/tfjs-backend-webgl$/ }, () => ({ path: 'tfjs-backend-webgl', namespace: 'kiln-not-carried' }));
-    b.onLoad({ filter: /.*/, namespace: 'kiln-not-carried' }, () => ({ contents: NO_WEBGL, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/package-import\.ts$/ }, (args) => (path.basename(args.importer) === 'backend.ts' ? { path: 'package-import', namespace: 'kiln-not-carried' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-not-carried' }, (args) => ({ contents: args.path === 'package-import' ? NO_NATIVE_IMPORT : NO_WEBGL, loader: 'js' }));
   },
 };

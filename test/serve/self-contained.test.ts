@@ -68,6 +68,9 @@ describe('a self-contained artifact', () => {
     // No bare import left for the host to resolve: only Node's own modules.
     const code = fs.readFileSync(path.join(artifact, 'model.mjs'), 'utf8');
     expect(code).not.toMatch(/from ["']@tensorflow\//);
+    // Nor any import(): a loader hook (tsx) rewrites a module that has one, source map and all, on every load.
+    // (A method named import, `import(keys, values) {`, is not one.)
+    expect(code).not.toMatch(/(?<![.\w$])import\s*\((?![^)]*\)\s*\{)/);
   });
 
   it('kiln predict on a copy outside any project gives the parity outputs, bit for bit', () => {
