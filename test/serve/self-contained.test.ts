@@ -152,6 +152,11 @@ describe('a self-contained artifact', () => {
     const r = runCli(['predict', dir, '--input', path.join(dir, 'parity.jsonl'), '--trust-manifest'], { cwd: path.dirname(dir) });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/KILN6131.*\n.*npm install --save-exact @tensorflow\/tfjs@4\.22\.0 @tensorflow\/tfjs-node@4\.22\.0/);
+    // serve --workers checks it in its primary, before forking any worker.
+    const serve = runCli(['serve', dir, '--trust-manifest', '--workers', '2', '--port', '0'], { cwd: path.dirname(dir) });
+    expect(serve.code, serve.stderr).toBe(1);
+    expect(serve.stderr).toMatch(/error KILN6131: artifact .* needs @tensorflow\/tfjs-node 4\.22\.0/);
+    expect(serve.stderr).not.toMatch(/worker/);
   });
 
   it('says how to rebuild an artifact of manifest format 1, which left TensorFlow.js to the host', async () => {
