@@ -19,9 +19,11 @@ import { kilnVersion } from '../version.ts';
 import { canonicalJson } from '../runtime/runner.ts';
 import { modelFile } from '../codegen/paths.ts';
 import { bundleInference } from './bundle.ts';
+import { carriesBackend, copyWasmBinaries } from './carried-tfjs.ts';
+import { requirementsOf } from './runtime-requirements.ts';
 import { buildingFolder, sweepAbandonedBuilds } from './building.ts';
 import { assertHermetic } from './hermetic.ts';
-import { ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest } from './manifest.ts';
+import { ARTIFACT_FORMAT, ENTRY_FILE, MANIFEST_FILE, PARITY_FILE, type ArtifactManifest, type ArtifactRuntime } from './manifest.ts';
 import { checkParity, type ParityResult } from './parity.ts';
 import type { FittedStateEntry } from './runtime.ts';
 import { findIdenticalArtifact, linkArtifactFiles, type ArtifactIdentity } from './reuse.ts';
@@ -147,7 +149,11 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
 
     const generatedFile = path.join(ir.settings.root, modelFile(ir.settings.generatedDir, pipeline.name));
     const generatedSha = await hashFile(generatedFile);
+    const carried = carriesBackend(run.backend);
+    const runtime: ArtifactRuntime = { tensorflow: carried ? 'carried' : 'host', requires: carried || !run.backend ? {} : requirementsOf(run.backend) };
     const identity: ArtifactIdentity = {
+      format: ARTIFACT_FORMAT,
+      runtime,
       kiln_version: kilnVersion,
       backend: run.backend,
       generated_sha256: generatedSha,
@@ -169,7 +175,8 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
       const parityText = inputs.map((r, i) => JSON.stringify({ input: projectRecord(r, model.inputSchemaJson!), output: outputs[i] })).join('\n') + (inputs.length ? '\n' : '');
       await fs.writeFile(path.join(building, PARITY_FILE), parityText);
       records = inputs.length;
-      await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, generatedFile));
+      await fs.writeFile(path.join(building, ENTRY_FILE), await bundleInference(ir.settings.root, generatedFile, run.backend));
+      if (run.backend === 'wasm') await copyWasmBinaries(building);
     }
 
     const params = unflatten(run.params);
@@ -178,13 +185,14 @@ export async function buildArtifact(ir: ProjectIR, tracking: Tracking, runIdOrPr
     const metrics: Record<string, number> = {};
     for (const [k, m] of Object.entries(run.metrics)) metrics[k] = m.value;
     manifest = {
-      format: 1,
+      format: ARTIFACT_FORMAT,
       model: model.name,
       run_id: id,
       pipeline: pipeline.name,
       git: { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty },
       kiln_version: kilnVersion,
       backend: { name: run.backend, tfjs: run.versions.tfjs },
+      runtime,
       input_schema: model.inputSchemaJson,
       output_schema: model.outputSchemaJson ?? {},
       parameters: run.params,

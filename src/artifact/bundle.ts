@@ -1,15 +1,23 @@
 // The artifact's code: the generated inference module (its node code included) and the artifact runtime, bundled
-// into one ES module by esbuild. TensorFlow.js stays external: the host provides it and its backends.
+// into one ES module by esbuild, with TensorFlow.js (core, layers, the CPU and WASM backends) inside it, so that a
+// copy of the artifact runs where nothing is installed (see carried-tfjs.ts). An artifact verified on a backend it
+// cannot carry leaves TensorFlow.js to the host and names it as a runtime requirement (runtime-requirements.ts).
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { besideModule, kilnSelf } from '../runtime/kiln-self.ts';
+import { carriedTfjs, carriesBackend, NOT_CARRIED } from './carried-tfjs.ts';
 
 // The runtime as the running kiln has it (built JavaScript, or the sources under tests).
 const runtimeFile = besideModule(import.meta.url, 'runtime');
+const backendFile = besideModule(new URL('../ml/backend.ts', import.meta.url).href, 'backend');
 
 export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
 
-/** How inference code is bundled: shared with the hermetic scan, so that it sees the code the artifact will hold. */
+/**
+ * How inference code is bundled; the hermetic scan uses it as it is. The scan reports only the project's own code,
+ * never a package's, so it leaves TensorFlow.js external: the project code it sees is the same, and it does not bundle
+ * all of TensorFlow.js once per node.
+ */
 export const INFERENCE_BUNDLE = {
   bundle: true,
   write: false,
@@ -20,10 +28,23 @@ export const INFERENCE_BUNDLE = {
   logLevel: 'silent',
 } as const satisfies BuildOptions;
 
-export async function bundleInference(projectRoot: string, modelModule: string): Promise<string> {
+/** Packages written as CommonJS call require() and read __dirname (the WASM backend's Emscripten loader does); give the ES module both. */
+const BANNER = [
+  "import { createRequire as __kilnCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __kilnFileURLToPath } from 'node:url';",
+  'const require = __kilnCreateRequire(import.meta.url);',
+  'const __filename = __kilnFileURLToPath(import.meta.url);',
+  "const __dirname = __filename.slice(0, Math.max(__filename.lastIndexOf('/'), __filename.lastIndexOf('\\\\')));",
+].join('\n');
+
+/** `backend`: the one the run trained on (null when it set none up); it decides whether TensorFlow.js is carried. */
+export async function bundleInference(projectRoot: string, modelModule: string, backend: string | null): Promise<string> {
+  const carried = carriesBackend(backend);
+  // The artifact selects its backend on its own TensorFlow.js; loadArtifact calls this export (see load.ts).
+  const select = carried && backend !== null ? `export { selectBackend } from ${JSON.stringify(backendFile)};\n` : '';
   const result = await build({
     stdin: {
-      contents: `export { model, nodes } from ${JSON.stringify(modelModule)};\nexport { createInference } from ${JSON.stringify(runtimeFile)};\n`,
+      contents: `export { model, nodes } from ${JSON.stringify(modelModule)};\nexport { createInference } from ${JSON.stringify(runtimeFile)};\n${select}`,
       resolveDir: projectRoot,
       sourcefile: 'artifact-entry.js',
       loader: 'js',
@@ -32,9 +53,15 @@ export async function bundleInference(projectRoot: string, modelModule: string):
     // directory: the same run gives the same code from anywhere, and the parity replay names user files by them.
     absWorkingDir: path.resolve(projectRoot),
     ...INFERENCE_BUNDLE,
-    // Packages written as CommonJS call require(); give the ES module one.
-    banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);" },
-    plugins: [kilnSelf],
+    ...(carried
+      ? {
+          external: NOT_CARRIED,
+          // The ES builds of TensorFlow.js, which tree-shake; `main` would be its CommonJS bundles, whole.
+          mainFields: ['module', 'main'],
+        }
+      : {}),
+    banner: { js: BANNER },
+    plugins: carried ? [kilnSelf, carriedTfjs] : [kilnSelf],
     legalComments: 'none',
     charset: 'utf8',
   });

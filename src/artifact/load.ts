@@ -12,6 +12,41 @@ import type { ArtifactManifest } from './manifest.ts';
 import type { Infer, InferenceSpec } from './runtime.ts';
 import type { AnchorOptions } from './anchor.ts';
 import { verifiedArtifact } from './verify.ts';
+import { CARRIED_BACKENDS, WASM_DIR } from './carried-tfjs.ts';
+import { checkRuntimeRequirements } from './runtime-requirements.ts';
+
+type CarriedSelect = (requested: string, options: { wasmDir: string }) => Promise<{ name: string }>;
+type ArtifactModule = CompiledModelModule & {
+  createInference: (dir: string, spec: InferenceSpec, m: CompiledModelModule) => Promise<Infer>;
+  /** Present when the artifact carries TensorFlow.js and its run set up a backend. */
+  selectBackend?: CarriedSelect;
+};
+
+async function importEntry(dir: string, manifest: ArtifactManifest): Promise<ArtifactModule> {
+  return (await import(pathToFileURL(path.join(dir, manifest.entry)).href)) as ArtifactModule;
+}
+
+/**
+ * The backend on the artifact's own TensorFlow.js: the one asked for when the artifact carries it, else (KILN6133) the
+ * one parity was verified on, else cpu. The WASM binaries are the artifact's, verified with its other files.
+ */
+async function selectCarried(dir: string, select: CarriedSelect, asked: string, verifiedOn: string | null, warnings: Diagnostic[]): Promise<string> {
+  // `auto` picks among what is here; here is what the artifact carries, and the backend it was verified on comes first.
+  const wanted = asked === 'auto' ? (verifiedOn ?? 'cpu') : asked;
+  const options = { wasmDir: path.join(dir, WASM_DIR) };
+  const carried = (b: string | null): b is string => b !== null && (CARRIED_BACKENDS as readonly string[]).includes(b);
+  for (const candidate of [wanted, verifiedOn, 'cpu']) {
+    if (!carried(candidate)) continue;
+    try {
+      const name = (await select(candidate, options)).name;
+      if (name !== wanted) warnings.push(diag('KILN6133', { artifact: dir, wanted, carried: CARRIED_BACKENDS.join(' and '), actual: name, verified: verifiedOn ?? 'none' }));
+      return name;
+    } catch {
+      // Not usable here (a WASM binary the engine refuses): the next candidate.
+    }
+  }
+  throw new Error(`the artifact's TensorFlow.js has no usable backend, not even cpu (this is a bug in kiln, please report it)`);
+}
 
 export interface LoadedArtifact extends Predictor {
   manifest: ArtifactManifest;
@@ -45,20 +80,28 @@ export async function loadArtifact(dirOrPath: string, opts: LoadOptions = {}): P
   const verified = await verifiedArtifact(dir, { ...(opts.digest ? { digest: opts.digest } : {}), ...(opts.trust ? { trust: opts.trust } : {}) });
   const manifest = verified.manifest;
   const warnings: Diagnostic[] = [...verified.warnings];
+  checkRuntimeRequirements(dir, manifest);
+  const wanted = opts.backend ?? manifest.backend.name;
   let backend: string | null = null;
-  if (manifest.backend.name || opts.backend) {
-    const { selectBackend } = await import('../ml/backend.ts');
-    const wanted = (opts.backend ?? manifest.backend.name) as Parameters<typeof selectBackend>[0];
-    let sel;
-    try {
-      sel = await selectBackend(wanted);
-    } catch {
-      sel = await selectBackend('auto');
-      warnings.push(diag('KILN6010', { artifact: dir, wanted: String(wanted), actual: sel.name }));
+  let mod: ArtifactModule;
+  if (manifest.runtime?.tensorflow === 'carried') {
+    // The artifact's own TensorFlow.js: its backend is set up through the selectBackend bundled with it, never the host's.
+    mod = await importEntry(dir, manifest);
+    if (wanted && mod.selectBackend) backend = await selectCarried(dir, mod.selectBackend, wanted, manifest.backend.name, warnings);
+  } else {
+    if (wanted) {
+      const { selectBackend } = await import('../ml/backend.ts');
+      let sel;
+      try {
+        sel = await selectBackend(wanted as Parameters<typeof selectBackend>[0]);
+      } catch {
+        sel = await selectBackend('auto');
+        warnings.push(diag('KILN6010', { artifact: dir, wanted: String(wanted), actual: sel.name }));
+      }
+      backend = sel.name;
     }
-    backend = sel.name;
+    mod = await importEntry(dir, manifest);
   }
-  const mod = (await import(pathToFileURL(path.join(dir, manifest.entry)).href)) as CompiledModelModule & { createInference: (dir: string, spec: InferenceSpec, m: CompiledModelModule) => Promise<Infer> };
   const infer = await mod.createInference(dir, { fitted_state: manifest.fitted_state, inference_parameters: manifest.inference_parameters }, mod);
   const check = validatorFor(manifest.input_schema);
   const validate = (record: unknown): string | null => {

@@ -6,16 +6,21 @@ import type { FittedStateEntry } from './runtime.ts';
 export const MANIFEST_FILE = 'manifest.json';
 export const ENTRY_FILE = 'model.mjs';
 export const PARITY_FILE = 'parity.jsonl';
+/** The format builds write. */
+export const ARTIFACT_FORMAT = 2;
 
 export interface ArtifactManifest {
   [key: string]: unknown;
-  format: 1;
+  /** 2 since artifacts carry TensorFlow.js (`runtime`); a format 1 artifact takes it from the host. */
+  format: 1 | 2;
   model: string;
   run_id: string;
   pipeline: string;
   git: { commit: string | null; branch: string | null; dirty: boolean | null };
   kiln_version: string;
   backend: { name: string | null; tfjs: string | null };
+  /** Absent in format 1. */
+  runtime?: ArtifactRuntime;
   input_schema: Record<string, unknown>;
   output_schema: Record<string, unknown>;
   parameters: Record<string, unknown>;
@@ -27,6 +32,13 @@ export interface ArtifactManifest {
   parity: { file: string; records: number; source: string; verified_by: string };
   generated_sha256: string;
   files: Record<string, string>;
+}
+
+export interface ArtifactRuntime {
+  /** carried: TensorFlow.js is inside model.mjs (and wasm/); host: it comes from node_modules above the artifact. */
+  tensorflow: 'carried' | 'host';
+  /** Package → exact version that must be installed where the artifact lies. */
+  requires: Record<string, string>;
 }
 
 let validateManifest: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null } | undefined;

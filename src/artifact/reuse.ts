@@ -4,11 +4,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Tracking } from '../tracking/index.ts';
 import { passedDigest } from './anchor.ts';
-import { MANIFEST_FILE, type ArtifactManifest } from './manifest.ts';
+import { MANIFEST_FILE, type ArtifactManifest, type ArtifactRuntime } from './manifest.ts';
 import { readManifest, verifiedArtifact } from './verify.ts';
 
-/** Everything the parity verdict depends on: kiln, backend, wiring, node code (fingerprints), fitted state, records. */
+/**
+ * Everything the parity verdict depends on: the artifact's layout (a format 1 folder has no TensorFlow.js of its
+ * own, whatever else matches), what it needs installed, kiln, backend, wiring, node code (fingerprints), fitted state, records.
+ */
 export interface ArtifactIdentity {
+  format: number;
+  runtime: ArtifactRuntime | null;
   kiln_version: string;
   backend: string | null;
   generated_sha256: string;
@@ -19,6 +24,8 @@ export interface ArtifactIdentity {
 
 function identityOf(m: ArtifactManifest): ArtifactIdentity {
   return {
+    format: m.format,
+    runtime: m.runtime ?? null,
     kiln_version: m.kiln_version,
     backend: m.backend.name,
     generated_sha256: m.generated_sha256,

@@ -19,14 +19,16 @@ export async function openArtifact(io: Io, ref: string, project: string, flags: 
 }
 
 /**
- * Resolves and verifies the artifact without loading it: what `kiln serve --workers` does in its primary, so that a
+ * Resolves and verifies the artifact, and checks what it needs installed, without loading it: what `kiln serve --workers` does in its primary, so that a
  * wrong or tampered artifact is one diagnostic from the command itself, before any worker is forked.
  */
 export async function checkArtifact(io: Io, ref: string, project: string, flags: OpenFlags = {}): Promise<void> {
   const { resolveArtifact } = await import('../artifact/resolve.ts');
   const { verifiedArtifact } = await import('../artifact/verify.ts');
+  const { checkRuntimeRequirements } = await import('../artifact/runtime-requirements.ts');
   const { dir, digest } = await resolveArtifact(ref, path.resolve(io.cwd, project));
-  await verifiedArtifact(dir, { ...(digest ? { digest } : {}), ...(flags.trustManifest ? { trust: 'manifest' as const } : {}) });
+  const { manifest } = await verifiedArtifact(dir, { ...(digest ? { digest } : {}), ...(flags.trustManifest ? { trust: 'manifest' as const } : {}) });
+  checkRuntimeRequirements(dir, manifest);
 }
 
 /** The help text of --trust-manifest, the same for every command that has it. */

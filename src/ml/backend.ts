@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { KilnError, diag } from '../diagnostics/index.ts';
 import { unknownValue } from './errors.ts';
+import { importPackage } from './package-import.ts';
 
 export const BACKENDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -150,8 +151,7 @@ const loaders: Record<BackendName, (options: SelectOptions) => Promise<Loaded>> 
 
 async function loadTensorflowPackage(pkg: string): Promise<Loaded> {
   if (!isInstalled(pkg)) return { ok: false, reason: `${pkg}: not installed (an optional dependency; npm skips it where its native library cannot be installed)` };
-  const specifier = pkg; // a variable, so that the type checker does not require the optional package
-  await import(specifier);
+  await importPackage(pkg);
   if (!tf.findBackendFactory('tensorflow')) return { ok: false, reason: `${pkg}: loaded but registered no 'tensorflow' backend with this copy of @tensorflow/tfjs (two versions installed?)` };
   return { ok: true, tfBackend: 'tensorflow', details: { package: pkg } };
 }
@@ -183,8 +183,7 @@ async function loadWebGpu(): Promise<Loaded> {
   // Dawn prints a raw warning (with its CI's build path) to stderr when it cannot load Vulkan: without a loader there
   // is no GPU to find, so say it in one line instead of loading Dawn.
   if (!vulkanLoaderPresent()) return { ok: false, reason: 'webgpu: no Vulkan loader (libvulkan.so.1): install libvulkan1 and a GPU driver' };
-  const specifier = 'webgpu';
-  const dawn = (await import(specifier)) as DawnModule;
+  const dawn = (await importPackage('webgpu')) as DawnModule;
   const gpu = dawn.create(process.env.KILN_DAWN_FLAGS ? process.env.KILN_DAWN_FLAGS.split(' ') : []);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return { ok: false, reason: `webgpu: no GPU adapter${vulkanHint()}` };
@@ -197,7 +196,7 @@ async function loadWebGpu(): Promise<Loaded> {
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
   dawnGpu = gpu;
-  await import('@tensorflow/tfjs-backend-webgpu');
+  await importPackage('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) return { ok: false, reason: 'webgpu: @tensorflow/tfjs-backend-webgpu did not register (navigator.gpu missing?)' };
   return { ok: true, tfBackend: 'webgpu', details: { adapter: label, adapterType: info.adapterType ?? 'unknown' } };
 }

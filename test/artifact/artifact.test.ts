@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../src/index.ts';
 import { isKilnError } from '../../src/diagnostics/diagnostic.ts';
-import { copyFixture, kiln } from './support.ts';
+import { copyFixture, kiln, repoRoot } from './support.ts';
 
 let project: string;
 let artifact: string;
@@ -168,10 +168,15 @@ describe('artifact anchoring and failure modes', () => {
     expect(r.stderr).toMatch(/tampered with: manifest.json does not match the sha256 [0-9a-f]{12}… recorded when it was built or published/);
   });
 
-  it('warns (KILN6010) and predicts on another backend when the one the artifact names is not available', async () => {
+  it('warns (KILN6010) and predicts on another backend when the one a format 1 artifact names is not available', async () => {
+    // Format 1 left TensorFlow.js to the host: it loads where the project provides it.
+    await fs.mkdir(path.join(project, 'node_modules', '@tensorflow'), { recursive: true });
+    await fs.symlink(path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs'), path.join(project, 'node_modules', '@tensorflow', 'tfjs'), 'dir').catch(() => undefined);
     const dir = await copyArtifact();
     const file = path.join(dir, 'manifest.json');
     const m = JSON.parse(await fs.readFile(file, 'utf8'));
+    m.format = 1;
+    delete m.runtime;
     m.backend = { name: 'tfjs-node', tfjs: '4.22.0' };
     await fs.writeFile(file, JSON.stringify(m, null, 2) + '\n');
     const a = await loadArtifact(dir, { trust: 'manifest' });

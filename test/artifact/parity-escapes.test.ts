@@ -101,7 +101,7 @@ describe.concurrent('parity cannot be fooled', { timeout: 300_000 }, () => {
     const r = await runVariant({ z: 'const z = (r.x - args.stats.mean) / args.stats.std + Math.random() * 1e-9;' });
     expectRefused(r);
     expect(r.stderr).toMatch(/KILN6016: parity check failed: the inference path called Math\.random \(in pipelines\/score\/nodes\.ts, function score\)/);
-    expect(r.stderr).toMatch(/import \{ createRandom \} from 'kiln\/ml'/);
+    expect(r.stderr).toMatch(/import \{ createRandom \} from 'kiln-ml\/ml'/);
   });
 
   it('passes correct preprocessing, checked one at a time and in a random partition as well', async () => {
