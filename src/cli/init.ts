@@ -15,6 +15,15 @@ function readIfFile(abs: string): string | undefined {
   }
 }
 
+function packageNameIn(text: string | undefined): string | null {
+  try {
+    const name = text === undefined ? undefined : (JSON.parse(text) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : null;
+  } catch {
+    return null;
+  }
+}
+
 export const initCommand: CommandModule = {
   register(program, io, setExit) {
     program
@@ -31,7 +40,9 @@ export const initCommand: CommandModule = {
               const { projectNameFrom, scaffoldProject } = await import('../gitops/scaffold.ts');
               const { planInit } = await import('../gitops/init-existing.ts');
               const { commonJsUsers } = await import('../gitops/commonjs-files.ts');
-              const name = opts.name ?? projectNameFrom(path.basename(root));
+              // In an existing npm project its package name is the natural name ('@acme/sensors' gives acme-sensors).
+              const packageName = packageNameIn(readIfFile(path.join(root, 'package.json')));
+              const name = opts.name ?? (packageName !== null ? projectNameFrom(packageName) : null) ?? projectNameFrom(path.basename(root));
               if (name === null) throw new KilnError(diag('KILN7019', { name: path.basename(root), reason: 'no project name can be made from the folder name' }));
               const files = await scaffoldProject(root, { name, ci: opts.ci ?? null });
               const read = (rel: string) => readIfFile(path.join(root, ...rel.split('/')));

@@ -90,10 +90,12 @@ describe('kiln init in an existing npm project', () => {
     expect(forced.stdout).toContain('package.json: type: "module" (was no "type" (CommonJS); --force: lib/legacy.js now load as ES modules)');
   });
 
-  it('an explicit "type": "commonjs" with no CommonJS file (what npm init writes) becomes "module"', async () => {
-    const root = existingProject({ 'package.json': '{\n  "name": "fresh",\n  "version": "1.0.0",\n  "type": "commonjs"\n}\n' });
+  it('an explicit "type": "commonjs" with no CommonJS file (what npm init writes) becomes "module"; the package names the project', async () => {
+    const root = existingProject({ 'package.json': '{\n  "name": "@acme/fresh",\n  "version": "1.0.0",\n  "type": "commonjs"\n}\n' });
     const r = await kilnHere(['init'], root);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("added kiln project 'acme-fresh' to the npm project in .");
+    expect(read(root, 'kiln.yaml')).toContain('name: acme-fresh\n');
     expect(JSON.parse(read(root, 'package.json'))).toMatchObject({ type: 'module', devDependencies: { typescript: '^5.9.3' } });
     expect(r.stdout).toContain('package.json: type: "module" (was "type": "commonjs")');
   });
