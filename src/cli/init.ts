@@ -15,6 +15,13 @@ function readIfFile(abs: string): string | undefined {
   }
 }
 
+function insideGitRepository(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 function packageNameIn(text: string | undefined): string | null {
   try {
     const name = text === undefined ? undefined : (JSON.parse(text) as { name?: unknown }).name;
@@ -63,7 +70,7 @@ export const initCommand: CommandModule = {
                   `\nnext:\n` +
                   (shown === '.' ? '' : `  cd ${shown}\n`) +
                   `  npm install                  # kiln, TensorFlow.js and TypeScript\n` +
-                  (existing ? `  git add -A && git commit -m "kiln init"\n` : `  git init && git add -A && git commit -m "kiln init"\n`) +
+                  (insideGitRepository(root) ? `  git add -A && git commit -m "kiln init"\n` : `  git init && git add -A && git commit -m "kiln init"\n`) +
                   `  npx kiln run                 # train, evaluate, build and check the inference artifact\n` +
                   `  npx kiln publish             # on a clean main branch: version 1 becomes ${name}@production\n`,
               );
