@@ -41,7 +41,11 @@ export function compilerOptions(root: string): TS.CompilerOptions {
     const read = ts.readConfigFile(configPath, ts.sys.readFile);
     if (!read.error) {
       const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath);
-      options = { ...DEFAULTS, ...parsed.options };
+      // module and moduleResolution go together (NodeNext with kiln's default Bundler is an error): a project that
+      // sets either gets TypeScript's pairing, not half of kiln's defaults.
+      const { module: _module, moduleResolution: _resolution, ...rest } = DEFAULTS;
+      const ownModule = parsed.options.module !== undefined || parsed.options.moduleResolution !== undefined;
+      options = { ...(ownModule ? rest : DEFAULTS), ...parsed.options };
     }
   }
   return { ...options, ...REQUIRED };

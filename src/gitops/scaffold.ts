@@ -7,7 +7,7 @@ import { compile } from '../codegen/compile.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import { analyzeProject } from '../project.ts';
-import { kilnPackage, kilnVersion } from '../version.ts';
+import { newPackageJson } from './init-package.ts';
 
 export const CI_PROVIDERS = ['github'] as const;
 export type CiProvider = (typeof CI_PROVIDERS)[number];
@@ -76,19 +76,6 @@ export function exampleReadings(count = 240, seed = 20240501): string {
   return lines.join('\n') + '\n';
 }
 
-function packageJson(name: string): string {
-  const pkg = {
-    name: name.toLowerCase().replace(/^[._]+/, ''),
-    version: '0.1.0',
-    private: true,
-    type: 'module',
-    scripts: { validate: 'kiln validate', compile: 'kiln compile', train: 'kiln run', plan: 'kiln plan' },
-    dependencies: { [kilnPackage]: `^${kilnVersion}` },
-    devDependencies: { typescript: '^5.9.3' },
-  };
-  return JSON.stringify(pkg, null, 2) + '\n';
-}
-
 function memoryHost(root: string, files: ReadonlyMap<string, string>): ProjectHost {
   return {
     root,
@@ -109,7 +96,7 @@ export async function scaffoldProject(root: string, opts: ScaffoldOptions): Prom
     if (provider && provider !== ci) continue;
     files.set(target, fill(readFileSync(new URL(template, templates), 'utf8'), values, template));
   }
-  files.set('package.json', packageJson(opts.name));
+  files.set('package.json', newPackageJson(opts.name));
   files.set('data/raw/readings.jsonl', exampleReadings());
 
   // Compile here, so that the first commit holds generated/ and `kiln compile --check` passes in CI from the start.

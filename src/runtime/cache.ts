@@ -6,6 +6,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import type { build as Build } from 'esbuild';
 import { kilnSelf } from './kiln-self.ts';
+import { installedPackage, packageOf } from './installed-package.ts';
 import { writeFileAtomic } from './atomic.ts';
 import type { NodeIR } from '../ir/types.ts';
 import type { RunStore } from '../tracking/store.ts';
@@ -187,7 +188,7 @@ async function cachedBundleHash(entry: string, states: Record<string, CodeState>
   return { hash, state: { hash, inputs: stats } };
 }
 
-/** The code of a module and the project modules it imports, bundled by esbuild (packages left out), hashed. */
+/** The code of a module and the project modules it imports, bundled by esbuild (packages left out, but their versions in), hashed. */
 async function bundleHash(entry: string): Promise<{ hash: string; inputs: string[] }> {
   // Loaded on demand: a run whose node code did not change never starts esbuild.
   const { build } = (await import('esbuild')) as { build: typeof Build };
@@ -208,5 +209,19 @@ async function bundleHash(entry: string): Promise<{ hash: string; inputs: string
   for (const f of result.outputFiles) h.update(f.contents);
   const cwd = process.cwd();
   const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f));
+  // The packages left out of the bundle count by their installed version, so an upgrade re-runs what imports them
+  // (kiln plan reads the same versions from the lockfile of each revision); their package.json joins the inputs
+  // whose size and mtime decide whether this hash is still good.
+  const packages = new Map<string, string>();
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    for (const imp of input.imports) {
+      const name = imp.external ? packageOf(imp.path) : null;
+      if (name === null) continue;
+      const found = installedPackage(path.dirname(path.resolve(cwd, file)), name);
+      packages.set(found ? `${name}@${found.version}` : `${name} (not installed)`, found?.manifest ?? '');
+    }
+  }
+  for (const id of [...packages.keys()].sort()) h.update(`\0package ${id}`);
+  for (const manifest of packages.values()) if (manifest && !inputs.includes(manifest)) inputs.push(manifest);
   return { hash: h.digest('hex'), inputs };
 }

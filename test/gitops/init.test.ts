@@ -49,7 +49,15 @@ describe('kiln init', () => {
     ]);
     expect(read('kiln.yaml')).toContain('name: line-3-sensors\n');
     expect(read('pipelines/classifier/pipeline.yaml')).toContain('  name: line-3-sensors\n');
-    expect(JSON.parse(read('package.json'))).toMatchObject({ name: 'line-3-sensors', private: true, type: 'module', dependencies: { 'kiln-ml': `^${kilnVersion}` } });
+    expect(JSON.parse(read('package.json'))).toMatchObject({
+      name: 'line-3-sensors',
+      private: true,
+      type: 'module',
+      // The node code imports TensorFlow.js through kiln-ml/ml and the artifact bundles it: listed, not left to hoisting.
+      dependencies: { 'kiln-ml': `^${kilnVersion}`, '@tensorflow/tfjs': '^4.22.0' },
+      devDependencies: { typescript: '^5.9.3' },
+      allowScripts: { 'better-sqlite3': true },
+    });
     expect(read('.gitignore').split('\n')).toEqual(expect.arrayContaining(['node_modules/', '.kiln/', 'data/models/', 'data/outputs/', 'dist/']));
     expect(read('data/raw/readings.jsonl').trim().split('\n')).toHaveLength(240);
   });
@@ -73,12 +81,14 @@ describe('kiln init', () => {
     expect(c.stderr).toContain('generated/ is up to date');
   });
 
-  it('never overwrites: a second init lists the files it would have replaced, and writes nothing', async () => {
+  it('never overwrites: a second init names the changed file it would have replaced, at its place, and writes nothing', async () => {
     fs.writeFileSync(path.join(root, 'pipelines/parameters.yaml'), 'seed: 1\n');
+    const before = read('package.json');
     const r = await kilnHere(['init', root], root);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('KILN7017: kiln init would overwrite 20 existing file(s): .gitignore, README.md, data/raw/readings.jsonl,');
+    expect(r.stderr).toContain('pipelines/parameters.yaml:1:1 error KILN7017: kiln init would overwrite 1 existing file(s): pipelines/parameters.yaml');
     expect(read('pipelines/parameters.yaml')).toBe('seed: 1\n');
+    expect(read('package.json')).toBe(before);
     expect(fs.existsSync(path.join(root, '.github/workflows/kiln.yml'))).toBe(true);
   });
 
