@@ -59,7 +59,7 @@ const STATS = { 'node_modules/tiny-stats/package.json': '{ "name": "tiny-stats",
 /** kiln as npm installs it: the package's files copied into node_modules (its own dependencies reached through a link). */
 function copyKiln(project: string): string {
   const dest = path.join(project, 'node_modules', 'kiln-ml');
-  for (const rel of ['package.json', 'bin', 'src', 'schema']) fs.cpSync(path.join(repoRoot, rel), path.join(dest, rel), { recursive: true });
+  for (const rel of ['package.json', 'bin', 'lib', 'schema']) fs.cpSync(path.join(repoRoot, rel), path.join(dest, rel), { recursive: true });
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
   return path.join(dest, 'bin', 'kiln.js');
 }

@@ -8,6 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { NodeIR } from '../../src/ir/types.ts';
 import { ObjectStoreTracker } from '../../src/runtime/cache.ts';
 import { installedPackage, packageOf } from '../../src/runtime/installed-package.ts';
+import { LocalObjectStore } from '../../src/tracking/objects.ts';
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-package-versions-')));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -21,7 +22,7 @@ const node = (module: string) => ({ func: { module } }) as NodeIR;
 const stateFile = path.join(root, '.kiln', 'state.json');
 /** A fresh tracker per run, as each `kiln run` has, sharing the state file that remembers code hashes. */
 async function hashOf(module: string): Promise<string> {
-  const tracker = new ObjectStoreTracker(root, null as never, null as never, stateFile);
+  const tracker = new ObjectStoreTracker(root, null as never, new LocalObjectStore(path.join(root, '.kiln', 'objects')), stateFile);
   const h = await tracker.codeHash(node(module));
   await tracker.flush();
   return h;
