@@ -13,7 +13,8 @@ const figures: Record<string, number> = {};
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund'];
 
 function sh(what: string, command: string, args: string[], cwd: string, timeoutMs = 300_000): { stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // JOBS: node-gyp compiles better-sqlite3 on every core (it uses one by default), the install's largest cost.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', JOBS: 'max' };
   for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'KILN_DEBUG', 'NODE_OPTIONS']) delete env[k];
   const t0 = performance.now();
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
