@@ -11,7 +11,7 @@ import os from 'node:os';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { rethrowStoreFull } from './disk-full.ts';
 import { processLiveness } from './liveness.ts';
-import { fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
+import { datasyncPath, fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** First line of a tree object; what tells a tree from a file when restoring. */
@@ -250,14 +250,7 @@ export class LocalObjectStore implements ObjectStore {
     const batch = [...this.staged];
     if (batch.length === 0) return;
     try {
-      await eachLimited(batch, 8, async ([, tmp]) => {
-        const fh = await fsp.open(tmp, 'r');
-        try {
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-      });
+      await eachLimited(batch, 8, ([, tmp]) => datasyncPath(tmp));
       const folders = new Set<string>();
       for (const [hash, tmp] of batch) {
         if (this.touchNow(hash)) fs.rmSync(tmp, { force: true });
