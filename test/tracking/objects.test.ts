@@ -155,4 +155,21 @@ describe('object store', () => {
     expect(events.slice(4)).toEqual(Array(folders).fill('sync folder'));
     for (const h of hashes) expect(fs.existsSync(path.join(root, h.slice(0, 2), h.slice(2)))).toBe(true);
   });
+
+  it('stages a file for a run, small (read once) or large (streamed): readable at once, under its name only after sync', async () => {
+    const root = path.join(tempDir(), 'objects');
+    const store = new LocalObjectStore(root);
+    const small = path.join(tempDir(), 'small.json');
+    fs.writeFileSync(small, '{"rows":3}');
+    const large = path.join(tempDir(), 'large.bin');
+    fs.writeFileSync(large, Buffer.alloc(1024 * 1024 + 1, 9));
+    const hashes = [await store.putFile(small, { deferSync: true }), await store.putFile(large, { deferSync: true })];
+    expect(hashes).toEqual([sha(fs.readFileSync(small)), sha(fs.readFileSync(large))]);
+    expect(objectFiles(root).filter((f) => !f.startsWith('tmp'))).toEqual([]);
+    expect((await store.getBytes(hashes[0])).toString('utf8')).toBe('{"rows":3}');
+    expect(await store.hasComplete(hashes[1])).toBe(true);
+    await store.sync();
+    expect(objectFiles(root)).toEqual(hashes.map((h) => path.join(h.slice(0, 2), h.slice(2))).sort());
+    expect((await store.getBytes(hashes[1])).equals(fs.readFileSync(large))).toBe(true);
+  });
 });
