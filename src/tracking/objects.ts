@@ -11,9 +11,11 @@ import os from 'node:os';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { rethrowStoreFull } from './disk-full.ts';
 import { processLiveness } from './liveness.ts';
-import { fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
+import { datasyncPath, fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** Files up to this size are staged from one read (see putFile); larger ones are streamed, never held whole in memory. */
+const SMALL_FILE_BYTES = 1024 * 1024;
 /** First line of a tree object; what tells a tree from a file when restoring. */
 const TREE_MAGIC = 'kiln-tree 1\n';
 
@@ -250,14 +252,7 @@ export class LocalObjectStore implements ObjectStore {
     const batch = [...this.staged];
     if (batch.length === 0) return;
     try {
-      await eachLimited(batch, 8, async ([, tmp]) => {
-        const fh = await fsp.open(tmp, 'r');
-        try {
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-      });
+      await eachLimited(batch, 8, ([, tmp]) => datasyncPath(tmp));
       const folders = new Set<string>();
       for (const [hash, tmp] of batch) {
         if (this.touchNow(hash)) fs.rmSync(tmp, { force: true });
@@ -323,6 +318,12 @@ export class LocalObjectStore implements ObjectStore {
 
   async putFile(file: string, opts: PutOptions = {}): Promise<string> {
     const size = await fsp.stat(file).then((st) => st.size, () => null);
+    // A small file staged for a run is read once and staged like bytes: the stream and FileHandle round trips of the
+    // general path cost a node with a small file output more CPU than reading and writing it.
+    if (opts.deferSync && size !== null && size <= SMALL_FILE_BYTES) {
+      const data = fs.readFileSync(file);
+      return this.stageBytes(sha256(data), data);
+    }
     return this.write(async (fh) => {
       const h = createHash('sha256');
       for await (const chunk of fs.createReadStream(file)) {

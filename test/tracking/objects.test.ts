@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore, hashPath, hashTree } from '../../src/tracking/objects.ts';
 import { codesOf, diagnosticOf, tempDir } from './helpers.ts';
 
@@ -118,5 +118,58 @@ describe('object store', () => {
     const d = await diagnosticOf(() => store.putTree(src));
     expect(d.code).toBe('KILN4017');
     expect(d.message).toContain('link to a folder');
+  });
+
+  it('sync makes each staged object durable before it gets its name, and the new names durable after', async () => {
+    const root = path.join(tempDir(), 'objects');
+    const store = new LocalObjectStore(root);
+    const hashes = [await store.putBytes('a', { deferSync: true }), await store.putBytes('b', { deferSync: true })];
+    expect(objectFiles(root).filter((f) => !f.startsWith('tmp'))).toEqual([]);
+    const events: string[] = [];
+    const realRename = fs.renameSync;
+    const realFsync = fs.fsync;
+    const spies = [
+      vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
+        events.push(`datasync ${fs.readFileSync(fd, 'utf8')}`);
+        done(null);
+      }) as typeof fs.fdatasync),
+      vi.spyOn(fs, 'renameSync').mockImplementation(((from: fs.PathLike, to: fs.PathLike) => {
+        events.push(`place ${fs.readFileSync(from, 'utf8')}`);
+        realRename(from, to);
+      }) as typeof fs.renameSync),
+      vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
+        events.push('sync folder');
+        realFsync(fd, done);
+      }) as typeof fs.fsync),
+    ];
+    try {
+      await store.sync();
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    // Both contents are flushed before either is renamed in (a crash never leaves a name on unflushed bytes), and
+    // each folder that got a name is synced after the renames (so the names survive a crash of the machine).
+    const folders = new Set(hashes.map((h) => h.slice(0, 2))).size;
+    expect(events.slice(0, 2).sort()).toEqual(['datasync a', 'datasync b']);
+    expect(events.slice(2, 4).sort()).toEqual(['place a', 'place b']);
+    expect(events.slice(4)).toEqual(Array(folders).fill('sync folder'));
+    for (const h of hashes) expect(fs.existsSync(path.join(root, h.slice(0, 2), h.slice(2)))).toBe(true);
+  });
+
+  it('stages a file for a run, small (read once) or large (streamed): readable at once, under its name only after sync', async () => {
+    const root = path.join(tempDir(), 'objects');
+    const store = new LocalObjectStore(root);
+    const small = path.join(tempDir(), 'small.json');
+    fs.writeFileSync(small, '{"rows":3}');
+    const large = path.join(tempDir(), 'large.bin');
+    fs.writeFileSync(large, Buffer.alloc(1024 * 1024 + 1, 9));
+    const hashes = [await store.putFile(small, { deferSync: true }), await store.putFile(large, { deferSync: true })];
+    expect(hashes).toEqual([sha(fs.readFileSync(small)), sha(fs.readFileSync(large))]);
+    expect(objectFiles(root).filter((f) => !f.startsWith('tmp'))).toEqual([]);
+    expect((await store.getBytes(hashes[0])).toString('utf8')).toBe('{"rows":3}');
+    expect(await store.hasComplete(hashes[1])).toBe(true);
+    await store.sync();
+    expect(objectFiles(root)).toEqual(hashes.map((h) => path.join(h.slice(0, 2), h.slice(2))).sort());
+    expect((await store.getBytes(hashes[1])).equals(fs.readFileSync(large))).toBe(true);
   });
 });
