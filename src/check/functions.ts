@@ -5,6 +5,7 @@ import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { checkModulePath } from '../ir/pipelines.ts';
 import type { NodeIR } from '../ir/types.ts';
+import { textVerdicts } from '../text-verdicts.ts';
 
 const LOADERS: Record<string, Loader> = { ts: 'ts', mts: 'ts', cts: 'ts', tsx: 'tsx', js: 'js', mjs: 'js', cjs: 'js', jsx: 'jsx' };
 
@@ -34,12 +35,21 @@ export async function exportedNames(file: string, text: string): Promise<Set<str
 
 /** Exports by module text: parsing a module is the slow part of the checks, and a process that analyses a project again (tests, a fuzz) sees the same texts. */
 const exportsByText = new Map<string, Promise<Set<string> | null>>();
+/** The same between commands: a remembered module is not parsed, and esbuild is not started at all. */
+const rememberedExports = textVerdicts<string[] | null>('module-exports', import.meta.url, ['esbuild'], (v) => v === null || (Array.isArray(v) && v.every((x) => typeof x === 'string')));
 
 function exportsOf(file: string, text: string): Promise<Set<string> | null> {
-  const key = `${file}\0${text}`;
+  // The loader esbuild uses comes from the extension: it is part of what is judged.
+  const key = `${file.slice(file.lastIndexOf('.') + 1)}\0${text}`;
   if (!exportsByText.has(key)) {
     if (exportsByText.size > 500) exportsByText.clear();
-    exportsByText.set(key, exportedNames(file, text));
+    const remembered = rememberedExports.recall(key);
+    exportsByText.set(
+      key,
+      remembered !== undefined
+        ? Promise.resolve(remembered && new Set(remembered))
+        : exportedNames(file, text).then((names) => (rememberedExports.remember(key, names && [...names]), names)),
+    );
   }
   return exportsByText.get(key)!;
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { CommandModule } from './main.ts';
 import { report } from './io.ts';
 import { analyzeProject } from '../project.ts';
+import { storeDirOf } from '../config/store-dir.ts';
+import { loadTextVerdicts, saveTextVerdicts, verdictsFile } from '../text-verdicts.ts';
 
 export const validateCommand: CommandModule = {
   register(program, io, setExit) {
@@ -13,7 +15,11 @@ export const validateCommand: CommandModule = {
       .option('--json', 'print diagnostics as a JSON array')
       .action(async (opts: { project: string; json?: boolean }) => {
         const root = path.resolve(io.cwd, opts.project);
+        // What an earlier validate concluded about unchanged record schemas and node modules is not worked out again.
+        const verdicts = verdictsFile(storeDirOf(root));
+        loadTextVerdicts(verdicts);
         const result = await analyzeProject(root);
+        await saveTextVerdicts(verdicts);
         const code = report(io, result.diagnostics, { json: opts.json, sources: result.loaded.sources, root });
         if (!opts.json && code === 0) {
           const n = result.ir ? Object.values(result.ir.pipelines).reduce((s, p) => s + p.nodes.length, 0) : 0;

@@ -1,7 +1,7 @@
 // Catalog files → DatasetIR entries: merged across files, paths and record schemas checked.
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv } from 'ajv';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -9,6 +9,7 @@ import type { LoadedFile } from '../config/load.ts';
 import { escapesRoot, joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
 import type { DatasetIR, DatasetType, JsonValue } from './types.ts';
+import { textVerdicts } from '../text-verdicts.ts';
 
 interface RawEntry {
   type: DatasetType;
@@ -39,13 +40,23 @@ function allowedOutside(abs: string, allowed: string[]): boolean {
 
 // ajv-formats is CommonJS: depending on the loader, its default import is the plugin or the module holding it.
 type FormatsPlugin = (ajv: Ajv) => unknown;
-const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
 /** What ajv says while compiling a record schema (an unknown format, ignored): reported as diagnostics, never printed raw. */
 let ajvWarnings: string[] = [];
-const schemaAjv = new Ajv({ strict: false, allErrors: false, validateSchema: true, logger: { log: () => {}, warn: (...args: unknown[]) => ajvWarnings.push(args.map(String).join(' ')), error: () => {} } });
-// The formats records are checked against at run time (src/runtime/datasets/schema.ts): only others are unknown.
-addFormats(schemaAjv);
+let schemaAjv: Ajv | undefined;
+
+// Loaded on first use: a project whose schemas' verdicts are remembered (src/text-verdicts.ts) never loads ajv's compiler.
+function recordSchemaAjv(): Ajv {
+  if (!schemaAjv) {
+    const require = createRequire(import.meta.url);
+    const { Ajv: AjvClass } = require('ajv') as { Ajv: typeof Ajv };
+    const formats = require('ajv-formats') as { default?: FormatsPlugin } & FormatsPlugin;
+    schemaAjv = new AjvClass({ strict: false, allErrors: false, validateSchema: true, logger: { log: () => {}, warn: (...args: unknown[]) => ajvWarnings.push(args.map(String).join(' ')), error: () => {} } });
+    // The formats records are checked against at run time (src/runtime/datasets/schema.ts): only others are unknown.
+    (formats.default ?? formats)(schemaAjv);
+  }
+  return schemaAjv;
+}
 
 export function resolveCatalog(files: LoadedFile[], sources: ReadonlyMap<string, string>, root: string, allowedPaths: string[], diagnostics: Diagnostic[]): Record<string, DatasetIR> {
   const datasets: Record<string, DatasetIR> = Object.create(null) as Record<string, DatasetIR>;
@@ -124,14 +135,24 @@ export function recordSchemaWarnings(rel: string, sources: ReadonlyMap<string, s
   return text === undefined ? [] : verdictOf(text).warnings;
 }
 
-const schemaVerdicts = new Map<string, { error: string | null; warnings: string[] }>();
+interface SchemaVerdict {
+  error: string | null;
+  warnings: string[];
+}
 
-function verdictOf(text: string): { error: string | null; warnings: string[] } {
-  let verdict = schemaVerdicts.get(text);
+const schemaVerdicts = new Map<string, SchemaVerdict>();
+const rememberedVerdicts = textVerdicts<SchemaVerdict>('record-schema', import.meta.url, ['ajv', 'ajv-formats'], (v) => {
+  const x = v as Partial<SchemaVerdict> | null;
+  return typeof x === 'object' && x !== null && (x.error === null || typeof x.error === 'string') && Array.isArray(x.warnings) && x.warnings.every((w) => typeof w === 'string');
+});
+
+function verdictOf(text: string): SchemaVerdict {
+  let verdict = schemaVerdicts.get(text) ?? rememberedVerdicts.recall(text);
   if (!verdict) {
     ajvWarnings = [];
     const error = checkRecordSchema(text);
     verdict = { error, warnings: ajvWarnings.map((w) => w.replace(/\s+in schema at path "[^"]*"$/, '')) };
+    rememberedVerdicts.remember(text, verdict);
     if (schemaVerdicts.size > 1000) schemaVerdicts.clear();
     schemaVerdicts.set(text, verdict);
   }
@@ -152,7 +173,7 @@ function checkRecordSchema(text: string): string | null {
   try {
     const copy = { ...(json as Record<string, unknown>) };
     delete copy.$id;
-    schemaAjv.compile(copy);
+    recordSchemaAjv().compile(copy);
   } catch (e) {
     return `it is not a valid JSON Schema (${(e as Error).message})`;
   }

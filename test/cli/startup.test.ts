@@ -57,6 +57,51 @@ describe('what each command loads', () => {
     expect(packagesOf(list.modules).filter((p) => HEAVY.includes(p) && p !== 'better-sqlite3')).toEqual([]);
   });
 
+  it('a second kiln validate reuses its verdicts on record schemas and node modules (no esbuild, no ajv compiler), and judges edited files afresh', () => {
+    const root = copyProject('mini');
+    // ajv is CommonJS, required outside the loader hooks on Node 20: Node's own module debug log names what it loads.
+    const ajvCompilerLoaded = () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_DEBUG: 'module' };
+      for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete env[k];
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), 'validate'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stderr.includes('/node_modules/ajv/dist/ajv.js');
+    };
+    const first = kilnLoading(['validate'], root);
+    expect(first.code, first.stderr).toBe(0);
+    // The positive control: the first validate judges, with esbuild (and ajv, seen on a fresh store below).
+    expect(packagesOf(first.modules)).toContain('esbuild');
+    const again = kilnLoading(['validate'], root);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toBe('valid: 1 pipeline(s), 2 node(s), 2 catalog entries\n');
+    expect(packagesOf(again.modules)).not.toContain('esbuild');
+    // The YAML parser is the copy the build carries as one module (scripts/build.ts), not the package's 70 files.
+    expect(packagesOf(again.modules)).not.toContain('yaml');
+    expect(kilnModules(again.modules)).toContain('lib/vendor/yaml.js');
+    expect(ajvCompilerLoaded()).toBe(false);
+    fs.rmSync(path.join(root, '.kiln', 'cache', 'text-verdicts.json'));
+    expect(ajvCompilerLoaded()).toBe(true);
+
+    // A damaged file only costs the judging again.
+    fs.writeFileSync(path.join(root, '.kiln', 'cache', 'text-verdicts.json'), '{"verdicts": {"not json');
+    expect(kilnLoading(['validate'], root).code).toBe(0);
+
+    // Edited files are judged again, not answered from the remembered verdicts.
+    const schemaFile = path.join(root, 'pipelines', 'demo', 'numbers.schema.json');
+    const schema = fs.readFileSync(schemaFile, 'utf8');
+    fs.writeFileSync(schemaFile, '{ "type": "nope" }\n');
+    const badSchema = kilnLoading(['validate'], root);
+    expect(badSchema.code).toBe(1);
+    expect(badSchema.stderr).toContain("error KILN1012: record schema './demo/numbers.schema.json' of dataset 'numbers' cannot be used: it is not a valid JSON Schema");
+    fs.writeFileSync(schemaFile, schema);
+    const nodesFile = path.join(root, 'pipelines', 'demo', 'nodes.ts');
+    fs.writeFileSync(nodesFile, fs.readFileSync(nodesFile, 'utf8').replace('export function scale(', 'export function scaled('));
+    const badExport = kilnLoading(['validate'], root);
+    expect(badExport.code).toBe(1);
+    expect(badExport.stderr).toContain('KILN2006');
+    expect(packagesOf(badExport.modules)).toContain('esbuild');
+  });
+
   it('a missing build is a one-line instruction, not a stack trace', () => {
     const pkg = tempDir('kiln-unbuilt-');
     fs.mkdirSync(path.join(pkg, 'bin'));

@@ -55,7 +55,8 @@ export function makeProject(files: Record<string, string>, prefix = 'kiln-projec
 export function copyProject(src: string, prefix = 'kiln-copy-'): string {
   const from = path.isAbsolute(src) ? src : path.join(fixturesDir, 'projects', src);
   const root = tempDir(prefix);
-  fs.cpSync(from, root, { recursive: true, filter: (s) => !s.split(path.sep).includes('node_modules') });
+  // A fixture's store (.kiln, gitignored) is what an earlier command left in the fixture folder: never part of the project.
+  fs.cpSync(from, root, { recursive: true, filter: (s) => !s.split(path.sep).some((p) => p === 'node_modules' || p === '.kiln') });
   ensurePackageJson(root);
   return root;
 }
