@@ -6,33 +6,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { verifiedArtifact } from '../artifact/verify.ts';
 import { MANIFEST_FILE } from '../artifact/manifest.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { kilnOciManifest } from '../oci/kiln-artifact.ts';
-import type { Tracking } from '../tracking/index.ts';
-import type { RunRecord } from '../tracking/store.ts';
 import { OciModelRepository, type OciVersion } from './oci-registry.ts';
-import type { PublishResult } from './publish.ts';
+import { publishResult, verifiedRunArtifact, type PublishResult, type PublishStep } from './publish-step.ts';
 
 /** How long a publisher waits between writing its version tag and checking that it still holds it. */
 const SETTLE_MS = 500;
 const ATTEMPTS = 5;
-
-export interface OciPublishStep {
-  tracking: Tracking;
-  target: string;
-  model: string;
-  alias: string;
-  aliasAsked: boolean;
-  run: RunRecord;
-  overrides: string[];
-  artifactDir: string;
-  head: string;
-  branch: string;
-  gate: string[];
-  dryRun: boolean;
-}
 
 /** The metrics of the version `alias` points at in the registry, for `better_than`; null while the alias is unset. */
 export async function ociBaseline(target: string, model: string, alias: string): Promise<{ alias: string; version: number; metrics: Record<string, number> } | null> {
@@ -42,30 +24,14 @@ export async function ociBaseline(target: string, model: string, alias: string):
 
 const manifestDigest = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-export async function publishToOci(s: OciPublishStep): Promise<PublishResult> {
-  const recorded = s.run.tags[`digest.${s.model}`];
-  const { manifest, digest } = await verifiedArtifact(s.artifactDir, recorded ? { digest: recorded } : {});
+export async function publishToOci(s: PublishStep): Promise<PublishResult> {
+  const { manifest, digest } = await verifiedRunArtifact(s);
   const repo = new OciModelRepository(s.target, s.model, { push: !s.dryRun });
   const tags = await repo.tags();
   let versions = await repo.versions(tags);
   const aliasNow = async () => (await repo.aliasVersion(s.alias))?.version ?? null;
-  const result = (v: number, manifestDigest: string | null, previous: number | null, more: Partial<PublishResult> = {}): PublishResult => ({
-    model: s.model,
-    version: v,
-    alias: s.alias,
-    previous,
-    run: s.run.id,
-    commit: s.head,
-    branch: s.branch,
-    artifact: repo.ref(`v${v}`, manifestDigest ?? undefined),
-    files: Object.keys(manifest.files).length + 1,
-    gate: s.gate,
-    dryRun: s.dryRun,
-    alreadyPublished: false,
-    aliasMoved: !s.dryRun,
-    overrides: s.overrides,
-    ...more,
-  });
+  const result = (v: number, manifestDigest: string | null, previous: number | null, more: Partial<PublishResult> = {}) =>
+    publishResult(s, Object.keys(manifest.files).length + 1, v, repo.ref(`v${v}`, manifestDigest ?? undefined), previous, more);
   // Published once per artifact digest (or run): a CI job that runs again adds nothing and moves the alias only when named.
   const already = async (earlier: OciVersion): Promise<PublishResult> => {
     const current = await aliasNow();

@@ -21,6 +21,9 @@ import { headCommit, mainBranchTips, openRepository } from './git-host.ts';
 import { chooseModel } from './models.ts';
 import { overridesOf } from './overrides.ts';
 import { ociBaseline, publishToOci } from './oci-publish.ts';
+import { publishResult, verifiedRunArtifact, type PublishResult, type PublishStep } from './publish-step.ts';
+
+export type { PublishResult } from './publish-step.ts';
 import { isOciReference, modelRepository } from '../oci/reference.ts';
 
 export interface PublishOptions {
@@ -37,27 +40,6 @@ export interface PublishOptions {
   dryRun?: boolean;
 }
 
-export interface PublishResult {
-  model: string;
-  version: number;
-  alias: string;
-  previous: number | null;
-  run: string;
-  commit: string;
-  branch: string;
-  /** Where the artifact was published, relative to the project root when inside it. */
-  artifact: string;
-  files: number;
-  /** The gate checks that passed, in words. */
-  gate: string[];
-  dryRun: boolean;
-  /** True when this artifact was published before (as `version`): nothing was registered or copied. */
-  alreadyPublished: boolean;
-  /** Whether the alias was pointed at `version` (false: left where it was, `previous`). */
-  aliasMoved: boolean;
-  /** The run's departures from the committed declarations, accepted with allowOverrides (empty: none). */
-  overrides: string[];
-}
 
 const short = (c: string) => c.slice(0, 7);
 
@@ -158,7 +140,7 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
       const gate = checkGate({ model: model.name, run: run.id, gate: model.gate, metrics, baseline });
       problems.push(...gate.diagnostics);
       const step = { tracking, model: model.name, alias, aliasAsked: opts.alias !== undefined, run, overrides: chosen!.overrides, artifactDir: artifactDir!, head, branch: branch ?? main, gate: gate.passed, dryRun: opts.dryRun ?? false };
-      if (!problems.length && artifactDir && oci) return await publishToOci({ ...step, target: declared });
+      if (!problems.length && artifactDir && oci) return await publishToOci({ ...step, root, target: declared });
       if (!problems.length && artifactDir && target) return await publish({ ...step, root, target });
     }
     throw new KilnError(problems);
@@ -190,47 +172,12 @@ async function chooseRun(tracking: Tracking, ir: ProjectIR, pipeline: PipelineIR
   return null;
 }
 
-interface PublishStep {
-  tracking: Tracking;
-  root: string;
-  target: string;
-  model: string;
-  alias: string;
-  /** The alias was named by the publisher: move it even to a version published before. */
-  aliasAsked: boolean;
-  run: RunRecord;
-  overrides: string[];
-  artifactDir: string;
-  head: string;
-  branch: string;
-  gate: string[];
-  dryRun: boolean;
-}
-
 async function publish(s: PublishStep): Promise<PublishResult> {
-  // Against the digest the run recorded when its parity passed, so that re-hashed files cannot go out as a new version.
-  const recorded = s.run.tags[`digest.${s.model}`];
-  const { manifest, digest } = await verifiedArtifact(s.artifactDir, recorded ? { digest: recorded } : {});
+  const { manifest, digest } = await verifiedRunArtifact(s);
   const known = (await s.tracking.registry.listModels()).find((m) => m.name === s.model);
   const version = (known?.latestVersion ?? 0) + 1;
   const folder = (v: number) => path.join(s.target, s.model, `v${v}`);
-  const result = (v: number, previous: number | null, more: Partial<PublishResult> = {}): PublishResult => ({
-    model: s.model,
-    version: v,
-    alias: s.alias,
-    previous,
-    run: s.run.id,
-    commit: s.head,
-    branch: s.branch,
-    artifact: projectPath(s.root, folder(v)),
-    files: Object.keys(manifest.files).length + 1,
-    gate: s.gate,
-    dryRun: s.dryRun,
-    alreadyPublished: false,
-    aliasMoved: !s.dryRun,
-    overrides: s.overrides,
-    ...more,
-  });
+  const result = (v: number, previous: number | null, more: Partial<PublishResult> = {}) => publishResult(s, Object.keys(manifest.files).length + 1, v, projectPath(s.root, folder(v)), previous, more);
   // Publishing is idempotent per run and per artifact digest: a CI job that runs again must not add a copy, nor undo
   // a rollback (the alias moves only when named).
   const already = async (earlier: ModelVersion): Promise<PublishResult> => {
