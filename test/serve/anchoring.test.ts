@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../src/index.ts';
-import { isKilnError } from '../../src/diagnostics/diagnostic.ts';
+import { codesOf } from './support.ts';
 import { openTracking } from '../../src/tracking/index.ts';
 import { runCli, runMain } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/project.ts';
@@ -17,16 +17,6 @@ let root: string;
 let runId: string;
 let artifact: string;
 let input: string;
-
-async function codesOf(load: Promise<unknown>): Promise<Array<{ code: string; message: string }>> {
-  try {
-    await load;
-  } catch (e) {
-    if (isKilnError(e)) return e.diagnostics.map((d) => ({ code: d.code, message: d.message }));
-    throw e;
-  }
-  throw new Error('the artifact was loaded');
-}
 
 /** Runs `change` on the run's own artifact, then puts every byte back. */
 async function withChanged(change: (dir: string) => void, check: () => Promise<void>): Promise<void> {

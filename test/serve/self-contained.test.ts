@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../src/index.ts';
-import { isKilnError } from '../../src/diagnostics/diagnostic.ts';
+import { codesOf } from './support.ts';
 import { runCli } from '../helpers/cli.ts';
 import { repoRoot, tempDir } from '../helpers/project.ts';
 
@@ -31,16 +31,6 @@ function rewriteManifest(dir: string, change: (m: Record<string, unknown>) => vo
   const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   change(m);
   fs.writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
-}
-
-async function codesOf(load: Promise<unknown>): Promise<Array<{ code: string; message: string }>> {
-  try {
-    await load;
-  } catch (e) {
-    if (isKilnError(e)) return e.diagnostics.map((d) => ({ code: d.code, message: d.message }));
-    throw e;
-  }
-  throw new Error('the artifact was loaded');
 }
 
 beforeAll(() => {

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { Ajv } from 'ajv';
 import { KilnError, diag } from '../../src/diagnostics/index.ts';
+import { isKilnError } from '../../src/diagnostics/diagnostic.ts';
 import type { Predictor } from '../../src/serve/predictor.ts';
 import { createScoringServer, type ScoringServer } from '../../src/serve/server.ts';
 import type { ScoringServerOptionsInput } from '../../src/serve/options.ts';
@@ -124,4 +125,15 @@ export function rawExchange(port: number, send: (socket: net.Socket) => void, ti
     socket.on('close', () => done(true));
     socket.on('connect', () => send(socket));
   });
+}
+
+/** The codes and messages an artifact load refused with (it must refuse). */
+export async function codesOf(load: Promise<unknown>): Promise<Array<{ code: string; message: string }>> {
+  try {
+    await load;
+  } catch (e) {
+    if (isKilnError(e)) return e.diagnostics.map((d) => ({ code: d.code, message: d.message }));
+    throw e;
+  }
+  throw new Error('the artifact was loaded');
 }
