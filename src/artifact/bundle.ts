@@ -4,12 +4,12 @@
 // cannot carry leaves TensorFlow.js to the host and names it as a runtime requirement (runtime-requirements.ts).
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { besideModule, kilnSelf } from '../runtime/kiln-self.ts';
+import { besideModule, kilnCodeDir, kilnModuleExtension, kilnSelf } from '../runtime/kiln-self.ts';
 import { carriedTfjs, carriesBackend, NOT_CARRIED } from './carried-tfjs.ts';
 
 // The runtime as the running kiln has it (built JavaScript, or the sources under tests).
 const runtimeFile = besideModule(import.meta.url, 'runtime');
-const backendFile = besideModule(new URL('../ml/backend.ts', import.meta.url).href, 'backend');
+const backendFile = path.join(kilnCodeDir, 'ml', `backend${kilnModuleExtension}`);
 
 export const EXTERNAL = ['@tensorflow/*', 'webgpu'];
 
