@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln, repoRoot } from '../artifact/support.ts';
+import { servingPort } from '../helpers/cli.ts';
 
 // Inside the repository (under the ignored .kiln/), so that the copy resolves 'kiln' and its packages like a checkout does.
 const project = path.join(repoRoot, '.kiln', 'test-projects', `flagship-${randomBytes(4).toString('hex')}`);
@@ -65,15 +66,7 @@ describe('flagship spam filter', () => {
 
   it('kiln serve answers a raw email posted to /invocations', async () => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), 'serve', artifact, '--port', '0'], { cwd: project, env: { ...process.env, NO_COLOR: '1' } });
-    let err = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on('data', (c: Buffer) => {
-        err += c.toString();
-        const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on('exit', () => reject(new Error(err)));
-    });
+    const port = await servingPort(child);
     const email = 'From: "Prize Desk" <winner@lucky-prize.example>\nSubject: You have WON $1,000,000 - claim now!!!\nContent-Type: text/html\n\n<html><body><b>CLICK HERE</b> to claim your FREE prize. Limited time offer, act now! Remove me from this list.</body></html>\n';
     const res = await fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ text: email }] }) });
     expect(res.status).toBe(200);

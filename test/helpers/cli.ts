@@ -1,6 +1,6 @@
 // Running the kiln CLI from tests: in-process through main(argv, io) with captured output, or as a real child
 // process (`node bin/kiln.js`) where the exit code and the environment matter.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import type { Io } from '../../src/cli/io.ts';
@@ -63,4 +63,17 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The port a `kiln serve --port 0` child process says it listens on (rejects with its stderr if it exits first). */
+export function servingPort(child: ChildProcessWithoutNullStreams): Promise<number> {
+  let err = '';
+  return new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error(err)));
+  });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../src/index.ts';
 import { codesOf } from './support.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, servingPort } from '../helpers/cli.ts';
 import { repoRoot, tempDir } from '../helpers/project.ts';
 
 let artifact: string;
@@ -77,15 +77,7 @@ describe('a self-contained artifact', () => {
     const dir = copyOutside();
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), 'serve', dir, '--trust-manifest', '--port', '0'], { cwd: path.dirname(dir), env: { ...process.env, NO_COLOR: '1' } });
     try {
-      let err = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stderr.on('data', (c: Buffer) => {
-          err += c.toString();
-          const m = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-          if (m) resolve(Number(m[1]));
-        });
-        child.on('exit', () => reject(new Error(err)));
-      });
+      const port = await servingPort(child);
       const res = await fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: parity.map((p) => p.input) }) });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { predictions: unknown[] };
