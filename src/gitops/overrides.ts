@@ -7,7 +7,7 @@ import type { PipelineIR, ProjectIR } from '../ir/types.ts';
 import { flattenParams } from '../tracking/params.ts';
 import type { RunRecord } from '../tracking/store.ts';
 
-const FILTER_FLAGS: Record<string, string> = {
+export const FILTER_FLAGS: Record<string, string> = {
   nodes: '--nodes',
   fromNodes: '--from-nodes',
   toNodes: '--to-nodes',

@@ -1,6 +1,7 @@
 // How a report reads on a pull request: who is compared, the metric table with deltas (like `dvc metrics diff`),
-// the parameters that differ, and the images side by side.
+// the parameters that differ, the metric histories as charts, and which image files the runs logged.
 import { code, showValue, table } from './markdown.ts';
+import { renderCurves } from './report-curves.ts';
 import type { MetricRow, Report, ReportSide } from './report.ts';
 
 /** Six significant digits at most, without trailing zeros. */
@@ -42,11 +43,15 @@ export function renderReportMarkdown(r: Report): string {
     if (r.params.length) out.push(table(['Parameter', 'Old', 'New'], r.params.map((p) => [code(p.key), code(showValue(p.old)), code(showValue(p.new))])));
     else out.push('Both runs used the same parameters.', '');
   }
+  out.push(...renderCurves(r.curves));
   if (r.images.length) {
+    // Named, not embedded: a job summary or a comment cannot show a file next to the report (its path does not
+    // resolve there), and a broken image is worse than a name. The charts above are what renders.
     out.push('#### Images', '');
-    const img = (file: string | null, alt: string) => (file ? `![${alt}](${encodeURI(file)})` : '—');
-    out.push(table(['File', 'Base', 'HEAD'], r.images.map((i) => [code(i.name), img(i.base, `base ${i.name}`), img(i.head, `HEAD ${i.name}`)])));
+    const file = (f: string | null) => (f ? code(f) : '—');
+    out.push(table(['Logged as', 'Base', 'HEAD'], r.images.map((i) => [code(i.name), file(i.base), file(i.head)])));
     if (r.images.every((i) => !i.base && !i.head)) out.push('_Pass `--out <dir>` to write the images next to the report, or `kiln runs get <run> <file>` for one._', '');
+    else out.push('_Written next to report.md in the `--out` folder (in CI, the `kiln-report` artifact of the workflow run)._', '');
   }
   return out.join('\n').trimEnd() + '\n';
 }

@@ -1,5 +1,5 @@
-// `kiln report`: the latest FINISHED run at the base commit against the latest FINISHED run at HEAD: metric deltas,
-// the parameters that differ, and the images logged with the runs (training curves), for a pull request.
+// `kiln report`: main as committed at the base commit (base-run.ts) against the latest FINISHED run at HEAD: metric
+// deltas, the parameters that differ, metric histories as charts, and the images logged with the runs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
@@ -8,8 +8,10 @@ import type { JsonValue, ProjectIR } from '../ir/types.ts';
 import { analyzeProject } from '../project.ts';
 import { compareRuns } from '../tracking/compare.ts';
 import type { RunRecord } from '../tracking/store.ts';
+import { baseRunAt } from './base-run.ts';
 import { headCommit, mergeBaseWithMain, openRepository, resolveRevision } from './git-host.ts';
 import { choosePipeline } from './models.ts';
+import { curvePoints, type MetricCurve } from './report-curves.ts';
 
 export interface ReportOptions {
   root: string;
@@ -50,6 +52,8 @@ export interface Report {
   metrics: MetricRow[];
   /** Only the parameters that differ between the two runs. */
   params: Array<{ key: string; old?: JsonValue; new?: JsonValue }>;
+  /** Metric histories of either run (a metric logged at two steps or more on some side). */
+  curves: MetricCurve[];
   images: ReportImage[];
 }
 
@@ -77,9 +81,12 @@ export async function buildReport(opts: ReportOptions): Promise<{ report: Report
       const s = tracking ? await tracking.runs.latestFinishedRun(pipeline.name, commit) : null;
       return s ? tracking!.runs.getRun(s.id) : null;
     };
-    const [a, b] = [await latest(base.commit), await latest(head)];
+    const baseChoice = await baseRunAt(tracking, pipeline.name, base.commit);
+    const [a, b] = [baseChoice.run, await latest(head)];
     const warnings: Diagnostic[] = [];
-    if (!a) warnings.push(diag('KILN7016', { pipeline: pipeline.name, side: `the base ${base.label}`, commit: base.commit.slice(0, 7) }));
+    const passed = baseChoice.passedOver;
+    if (passed) warnings.push(diag('KILN7058', { side: `the base ${base.label}`, commit: base.commit.slice(0, 7), run: passed.run.id, departures: passed.departures.join('; ') }));
+    else if (!a) warnings.push(diag('KILN7016', { pipeline: pipeline.name, side: `the base ${base.label}`, commit: base.commit.slice(0, 7) }));
     if (!b) warnings.push(diag('KILN7016', { pipeline: pipeline.name, side: 'HEAD', commit: head.slice(0, 7) }));
     const side = (label: string, commit: string, r: RunRecord | null): ReportSide => ({ label, commit, run: r ? { id: r.id, branch: r.git.branch, dirty: r.git.dirty, startTime: r.startTime } : null });
     const empty = { params: {}, metrics: {} } as unknown as RunRecord;
@@ -91,8 +98,14 @@ export async function buildReport(opts: ReportOptions): Promise<{ report: Report
       head: side('HEAD', head, b),
       metrics: cmp.metrics.map((m) => ({ key: m.key, old: m.a, new: m.b, delta: m.delta, relative: m.relative })),
       params: a && b ? cmp.params.filter((p) => p.changed).map((p) => ({ key: p.key, ...('a' in p ? { old: p.a } : {}), ...('b' in p ? { new: p.b } : {}) })) : [],
+      curves: [],
       images: [],
     };
+    const history = async (run: RunRecord | null, key: string) => (run && (run.metrics[key]?.historyLength ?? 0) > 0 ? curvePoints(await tracking!.runs.metricHistory(run.id, key)) : null);
+    for (const m of cmp.metrics) {
+      if (Math.max(a?.metrics[m.key]?.historyLength ?? 0, b?.metrics[m.key]?.historyLength ?? 0) < 2) continue;
+      report.curves.push({ key: m.key, base: await history(a, m.key), head: await history(b, m.key) });
+    }
     const names = [...new Set([...(a?.files ?? []), ...(b?.files ?? [])].map((f) => f.name).filter((n) => IMAGE.test(n)))].sort();
     if (opts.outDir && names.length) await fs.mkdir(opts.outDir, { recursive: true });
     for (const name of names) {
