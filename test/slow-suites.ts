@@ -6,6 +6,8 @@ export const slowSuites = [
   'test/gitops/story.test.ts',
   'test/gitops/publish-race.test.ts',
   'test/gitops/oci-publish.test.ts',
+  // Trains the scorer on three branches and publishes to a real registry: about 40 s on a shared machine.
+  'test/gitops/publish-preview.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',

@@ -11,6 +11,7 @@ import { normalizeProject, type RawProject } from './defaults.ts';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { DeclarationKind } from './schemas.ts';
 import { checkProjectPaths } from './project-paths.ts';
+import { publishTargetOverride } from './publish-target.ts';
 
 export interface LoadedFile extends YamlFile {
   kind: DeclarationKind;
@@ -77,6 +78,12 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   const pathProblems = await checkProjectPaths(raw, settings, host, projectFile);
   out.diagnostics.push(...pathProblems);
   if (pathProblems.length) return out;
+  const override = publishTargetOverride();
+  if (override && 'problem' in override) {
+    out.diagnostics.push(override.problem);
+    return out;
+  }
+  if (override) settings.publish.target = override.target;
   out.settings = settings;
   if (host.packageJson) {
     const pkg = await host.packageJson();

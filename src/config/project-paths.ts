@@ -9,18 +9,8 @@ import type { ProjectHost } from './host.ts';
 import type { RawProject } from './defaults.ts';
 import { escapesRoot } from './load.ts';
 import { locate, type YamlFile } from './yaml.ts';
-import { isOciReference, parseOciReference } from '../oci/reference.ts';
-
-/** Why an oci:// publish target cannot be used, or null. */
-function ociTargetProblem(target: string): string | null {
-  try {
-    const r = parseOciReference(target);
-    return r.tag || r.digest ? 'a publish target names a repository, without a tag or digest (kiln publish chooses the tags)' : null;
-  } catch (e) {
-    if (isKilnError(e)) return e.diagnostics[0].message.replace(/^bad OCI reference '[^']*': /, '');
-    throw e;
-  }
-}
+import { isOciReference } from '../oci/reference.ts';
+import { ociTargetProblem } from './publish-target.ts';
 
 /** A publish target written as a URL (oci://..., left to the publish backend that handles its scheme), not a folder. */
 export const isUrlTarget = (target: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target);

