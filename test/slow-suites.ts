@@ -8,6 +8,8 @@ export const slowSuites = [
   'test/gitops/oci-publish.test.ts',
   // Trains the scorer on three branches and publishes to a real registry: about 40 s on a shared machine.
   'test/gitops/publish-preview.test.ts',
+  // Runs the scaffolded workflow's jobs (four trainings, type-checks, a real registry): about 2 minutes.
+  'test/gitops/workflow-simulation.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',
