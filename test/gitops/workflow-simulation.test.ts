@@ -58,6 +58,7 @@ function runJob(job: string, dir: string, event: 'pull_request' | 'push', secret
     GITHUB_REPOSITORY: 'Acme/Line-3',
     GITHUB_STEP_SUMMARY: summary,
     GITHUB_ENV: githubEnv,
+    RUNNER_TEMP: home,
     npm_config_update_notifier: 'false',
   };
   // The workflow's own env, with the registry pointed at the test's (what the README says to change for another registry).
@@ -96,7 +97,9 @@ beforeAll(async () => {
   origin = path.join(tempDir('kiln-wf-origin-'), 'line-3');
   fs.cpSync(path.join(repoRoot, 'test/fixtures/projects/scorer'), origin, { recursive: true });
   fs.writeFileSync(path.join(origin, 'package.json'), '{ "type": "module" }\n');
-  fs.writeFileSync(path.join(origin, '.gitignore'), '.kiln/\ndata/\ndist/\nnode_modules/\nkiln-report/\n');
+  // The scaffold's .gitignore, and the scorer's outputs (under data/): whatever else a job writes in the checkout would
+  // make the tree dirty and the publish refuse, as it would on GitHub.
+  fs.writeFileSync(path.join(origin, '.gitignore'), `${fs.readFileSync(path.join(repoRoot, 'src/gitops/templates/init/gitignore.tmpl'), 'utf8')}data/\n`);
   const pipeline = path.join(origin, 'pipelines/score/pipeline.yaml');
   fs.writeFileSync(pipeline, `${fs.readFileSync(pipeline, 'utf8')}    better_than: production\n`);
   const template = fs.readFileSync(path.join(repoRoot, 'src/gitops/templates/init/github-workflow.yml.tmpl'), 'utf8').replace(/\{\{main\}\}/g, 'main');
