@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { diag, isKilnError } from '../diagnostics/diagnostic.ts';
+import { diag, isKilnError, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isOciReference, parseOciReference } from '../oci/reference.ts';
 
@@ -35,9 +35,14 @@ export function publishTargetOverride(env: NodeJS.ProcessEnv = process.env): { t
   return reason ? { problem: diag('KILN7059', { variable: PUBLISH_TARGET_VAR, value: JSON.stringify(value), reason }) } : { target: value };
 }
 
-/** The publish target in force: KILN_PUBLISH_TARGET when set, else publish.target as written; null when neither names one. */
+/**
+ * The publish target in force: KILN_PUBLISH_TARGET when set (KILN7059 when it cannot be one, as for every command,
+ * rather than falling back to the project's store unnoticed), else publish.target as written; null when neither names one.
+ */
 export function publishTargetOf(projectRoot: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env[PUBLISH_TARGET_VAR]) return env[PUBLISH_TARGET_VAR];
+  const override = publishTargetOverride(env);
+  if (override && 'problem' in override) throw new KilnError(override.problem);
+  if (override) return override.target;
   try {
     const file = path.join(path.resolve(projectRoot), 'kiln.yaml');
     if (fs.statSync(file).size > 64 * 1024) return null;

@@ -106,6 +106,8 @@ describe('KILN_PUBLISH_TARGET', () => {
     expect(publishTargetOverride({ KILN_PUBLISH_TARGET: 'oci://ghcr.io/acme/sensors' })).toEqual({ target: 'oci://ghcr.io/acme/sensors' });
     expect(publishTargetOf(root, { KILN_PUBLISH_TARGET: 'oci://ghcr.io/acme/sensors' })).toBe('oci://ghcr.io/acme/sensors');
     expect(publishTargetOf(root, {})).toBe('dist/models');
+    // model@alias resolution reads the target without loading the project: a bad value is refused there too.
+    expect(() => publishTargetOf(root, { KILN_PUBLISH_TARGET: 'dist/elsewhere' })).toThrow(/KILN_PUBLISH_TARGET="dist\/elsewhere" cannot be the publish target/);
     for (const [value, reason] of [
       ['dist/elsewhere', 'it is not an oci:// reference'],
       ['oci://ghcr.io/acme/sensors:v1', 'a publish target names a repository, without a tag or digest'],

@@ -81,7 +81,9 @@ describe('the GitOps story', () => {
     expect(md.stdout).toMatch(/\| `train_loss` \| 0\.2\d+ \| 0\.2\d+ \| ↓ −0\.0\d+ \(−\d+(\.\d+)?%\) \|/);
     expect(md.stdout).toContain('| `accuracy` | 0.933333 | 0.933333 | no change |');
     expect(md.stdout).toContain('| `train.epochs` | `40` | `80` |');
-    expect(md.stdout).toContain('![base training-curves.svg](base-training-curves.svg)');
+    // The curves are drawn in the Markdown itself (GitHub renders Mermaid where a relative image path would not).
+    expect(md.stdout).toContain('`train_loss`: grey: base (40 steps), blue: HEAD (80 steps), 50 of 80 steps shown\n\n```mermaid\n');
+    expect(md.stdout).toContain('| `training-curves.svg` | `base-training-curves.svg` | `head-training-curves.svg` |');
     expect(fs.readFileSync(path.join(out, 'head-training-curves.svg'), 'utf8')).toMatch(/^<svg/);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toBe(md.stdout);
 
