@@ -26,8 +26,8 @@ async function scorerRepo(): Promise<{ root: string; base: string; head: string 
   return { root, base, head };
 }
 
-function newRun(root: string, commit: string, branch: string, params: Record<string, unknown>, invocation?: RunInvocation): NewRun {
-  return { pipeline: 'score', command: ['kiln', 'run'], git: { root, commit, branch, dirty: false, uncommitted: [], diffHash: null }, versions: { kiln: '0.1.0', node: process.version, tfjs: null }, backend: null, params, ...(invocation ? { invocation } : {}) };
+function newRun(root: string, commit: string, branch: string, params: Record<string, unknown>, invocation?: RunInvocation, dirty = false): NewRun {
+  return { pipeline: 'score', command: ['kiln', 'run'], git: { root, commit, branch, dirty, uncommitted: [], diffHash: dirty ? 'd'.repeat(64) : null }, versions: { kiln: '0.1.0', node: process.version, tfjs: null }, backend: null, params, ...(invocation ? { invocation } : {}) };
 }
 
 const invocation = (more: Partial<RunInvocation> = {}): RunInvocation => ({ params: {}, loadVersions: {}, filter: {}, backend: null, cache: true, ...more });
@@ -36,11 +36,11 @@ async function record(
   root: string,
   commit: string,
   branch: string,
-  run: { params: Record<string, unknown>; metrics: Record<string, number>; svg?: string; status?: 'FINISHED' | 'FAILED'; invocation?: RunInvocation; history?: Record<string, number[]> },
+  run: { params: Record<string, unknown>; metrics: Record<string, number>; svg?: string; status?: 'FINISHED' | 'FAILED'; invocation?: RunInvocation; history?: Record<string, number[]>; dirty?: boolean },
 ): Promise<string> {
   const t = openTracking(path.join(root, '.kiln'));
   try {
-    const r = await t.runs.createRun(newRun(root, commit, branch, run.params, run.invocation));
+    const r = await t.runs.createRun(newRun(root, commit, branch, run.params, run.invocation, run.dirty));
     for (const [key, values] of Object.entries(run.history ?? {})) for (const [step, value] of values.entries()) await t.runs.logMetrics(r.id, { [key]: value }, { step });
     await t.runs.logMetrics(r.id, run.metrics);
     if (run.svg) await t.runs.logFile(r.id, 'training-curves.svg', run.svg);
@@ -154,6 +154,11 @@ describe('kiln report', () => {
     expect(warned.stderr).toContain(`warning KILN7058: no run of main as committed at the base main (${only.base.slice(0, 7)}): run ${experiment} was passed over (--params threshold=0.9)`);
     expect(warned.stderr).not.toContain('KILN7016');
     expect(warned.stdout).toContain('| `accuracy` | — | 0.9 | new |');
+
+    const dirty = await scorerRepo();
+    const uncommitted = await record(dirty.root, dirty.base, 'main', { params: { threshold: 0.5 }, metrics: { accuracy: 0.8 }, invocation: invocation(), dirty: true });
+    const fromDirty = await kilnHere(['report'], dirty.root);
+    expect(fromDirty.stderr).toContain(`KILN7058: no run of main as committed at the base main (${dirty.base.slice(0, 7)}): run ${uncommitted} was passed over (uncommitted changes)`);
   });
 
   it('draws the metric histories of both runs as Mermaid line charts, base grey and HEAD blue', async () => {
