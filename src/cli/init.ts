@@ -72,7 +72,8 @@ export const initCommand: CommandModule = {
                   `  npm install                  # kiln, TensorFlow.js and TypeScript\n` +
                   (insideGitRepository(root) ? `  git add -A && git commit -m "kiln init"\n` : `  git init && git add -A && git commit -m "kiln init"\n`) +
                   `  npx kiln run                 # train, evaluate, build and check the inference artifact\n` +
-                  `  npx kiln publish             # on a clean main branch: version 1 becomes ${name}@production\n`,
+                  `  npx kiln publish             # on a clean main branch: version 1 becomes ${name}@production\n` +
+                  (opts.ci === 'github' ? `\non GitHub, once: add the secret KILN_STORE_URL (the team's run store), so that jobs share runs;\nsee "Working as a team" in kiln's README\n` : ''),
               );
               return EXIT_OK;
             } catch (e) {

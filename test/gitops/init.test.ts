@@ -18,6 +18,7 @@ beforeAll(async () => {
   fs.mkdirSync(root);
   const r = await kilnHere(['init', '--ci', 'github'], root);
   expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('\non GitHub, once: add the secret KILN_STORE_URL (the team\'s run store), so that jobs share runs;\nsee "Working as a team" in kiln\'s README\n');
   linkKiln(root);
 });
 
