@@ -6,6 +6,8 @@ export const slowSuites = [
   'test/gitops/story.test.ts',
   'test/gitops/publish-race.test.ts',
   'test/gitops/oci-publish.test.ts',
+  // Several kiln processes per test recording one shared run (kiln run --run-id).
+  'test/gitops/shared-run.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',
