@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import type { ValidateFunction } from 'ajv';
 import { runMain } from '../helpers/cli.ts';
 import { makeProject, repoRoot } from '../helpers/project.ts';
+import { yamlText } from '../../src/emit/yaml-text.ts';
 
 const require = createRequire(import.meta.url);
 const update = process.env.UPDATE_FIXTURES === '1';
@@ -173,6 +174,14 @@ describe('kiln emit argo', () => {
     expect(r.stderr).toMatch(/pipeline\.yaml:3:71 error KILN1030: "2 cores" in .* is not a Kubernetes quantity/);
     expect(r.stderr).toMatch(/error KILN1030: "1GB" in .* is not a Kubernetes quantity/);
     expect(r.stderr).toMatch(/error KILN1031: "1 hour" in .* is not a duration/);
+  });
+});
+
+describe('yamlText', () => {
+  it('reads back as the same value, whatever the strings and keys hold', () => {
+    const tricky = ['', 'plain', "it's", '"q"', 'a: b # c', '- x', '\n\nlines\r\n', '\u2028\u2029\u0085\ufeff', '{{workflow.uid}}', '*alias &anchor !tag', '\u0000\u001f', 'é 🚀', 'null', 'true', '1e3', '0x1F'];
+    const value = { list: tricky, map: Object.fromEntries(tricky.map((s, i) => [`k${i} ${s}`, s])), nested: [{ a: [], b: {}, c: [[1, 'x'], { d: null }] }], n: 1.5, yes: false };
+    expect(parse(yamlText(value))).toEqual(value);
   });
 });
 
