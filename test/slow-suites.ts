@@ -8,6 +8,8 @@ export const slowSuites = [
   'test/gitops/oci-publish.test.ts',
   // Several kiln processes per test recording one shared run (kiln run --run-id).
   'test/gitops/shared-run.test.ts',
+  // Emitted Argo workflows played by the test harness: a process per task attempt.
+  'test/gitops/argo-play.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',
