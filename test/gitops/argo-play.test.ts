@@ -14,8 +14,8 @@ import { openTracking } from '../../src/tracking/index.ts';
 import type { RunRecord } from '../../src/tracking/store.ts';
 
 /** A compiled fixture and a factory of fresh copies of it whose .kiln is the shared store. */
-async function setUp(edit?: (root: string) => void) {
-  const template = await warmProject('fanout');
+async function setUp(edit?: (root: string) => void, fixture = 'fanout', pipeline = 'flow') {
+  const template = await warmProject(fixture);
   edit?.(template);
   const store = tempDir('kiln-play-store-');
   // The type-check cache (keyed by content): the tasks run their nodes instead of type-checking again.
@@ -27,7 +27,7 @@ async function setUp(edit?: (root: string) => void) {
     return root;
   };
   const emit = (args: string[] = []) => {
-    const r = runCli(['emit', 'argo', 'flow', '--image', 'ghcr.io/acme/fanout:1', ...args], { cwd: template });
+    const r = runCli(['emit', 'argo', pipeline, '--image', 'ghcr.io/acme/fanout:1', ...args], { cwd: template });
     expect(r.code, r.stderr).toBe(0);
     return r.stdout;
   };
@@ -74,6 +74,25 @@ describe('an emitted workflow played task by task', () => {
     expect(second.status).toBe('FINISHED');
     expect(second.nodes).toHaveLength(4);
     expect(second.nodes.every((n) => n.cacheHit)).toBe(true);
+  }, 240_000);
+
+  it('builds the artifact in the final task, parity passing, from outputs identical to a one-process run', async () => {
+    const { template, store, copy, emit } = await setUp(undefined, 'scorer', 'score');
+    const play = await playWorkflow(emit(), { copy });
+    expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
+    const finish = play.attempts.find((a) => a.task === 'kiln-finish')!;
+    expect(finish.stderr).toMatch(/artifact scorer from run \w+: .*\n\s+parity: \d+ record\(s\) identical to training/);
+    const run = await runOf(store, play.uid);
+    expect(run.status).toBe('FINISHED');
+    expect(run.tags['digest.scorer']).toMatch(/^[0-9a-f]{64}$/);
+
+    expect(runCli(['run', 'score'], { cwd: template }).code).toBe(0);
+    const t = openTracking(path.join(template, '.kiln'));
+    const alone = await t.runs.getRun((await t.runs.listRuns())[0].id);
+    t.close();
+    const outputs = (r: RunRecord) => Object.fromEntries(r.nodes.map((n) => [n.node, Object.fromEntries(Object.entries(n.outputs).filter(([k]) => !k.startsWith('__')).map(([k, o]) => [k, o.sha256]))]));
+    expect(outputs(run)).toEqual(outputs(alone));
+    expect(metricsOf(run)).toEqual(metricsOf(alone));
   }, 240_000);
 
   it('retries a task killed mid-way, and the run completes', async () => {
