@@ -86,6 +86,11 @@ describe('kiln emit argo', () => {
     expect(tasksOf(manifest).map((t) => t.name)).toEqual(['ingest', 'split', 'fit-vocabulary', 'featurize-train', 'train', 'kiln-finish']);
     expect(manifest.spec.arguments!.parameters).toEqual([{ name: 'train-epochs', value: '2', description: '--params train.epochs' }]);
     expect(templateOf(manifest, 'train').container!.args).toEqual(['run', 'spam', '--to-nodes', 'train', '--run-id', '{{workflow.uid}}', '--task', 'train', '--params', 'train.epochs={{workflow.parameters.train-epochs}}']);
+    const out = path.join(makeProject({}), 'spam.argo.yaml');
+    const written = await runMain(['emit', 'argo', '--project', repoRoot, '--image', 'registry.local:5000/spam@sha256:' + 'a'.repeat(64), '--to-nodes', 'train', '--params', 'train.epochs=2', '--out', out], { cwd: repoRoot });
+    expect(written.code).toBe(0);
+    expect(written.stdout).toBe('');
+    expect(parse(fs.readFileSync(out, 'utf8'))).toEqual(manifest);
     const t = await emit(repoRoot, ['--image', 'spam:1', '--tags', 'training', '--template'], 'WorkflowTemplate');
     expect(t.manifest.kind).toBe('WorkflowTemplate');
     expect(t.manifest.metadata.name).toBe('spam-filter-spam');
