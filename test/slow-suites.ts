@@ -10,6 +10,10 @@ export const slowSuites = [
   'test/gitops/publish-preview.test.ts',
   // Runs the scaffolded workflow's jobs (four trainings, type-checks, a real registry): about 2 minutes.
   'test/gitops/workflow-simulation.test.ts',
+  // Several kiln processes per test recording one shared run (kiln run --run-id).
+  'test/gitops/shared-run.test.ts',
+  // Emitted Argo workflows played by the test harness: a process per task attempt.
+  'test/gitops/argo-play.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',

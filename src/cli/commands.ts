@@ -21,4 +21,5 @@ export const commands: CommandEntry[] = [
   { name: 'publish', load: async () => (await import('./publish.ts')).publishCommand },
   { name: 'registry', load: async () => (await import('./registry.ts')).registryCommand },
   { name: 'init', load: async () => (await import('./init.ts')).initCommand },
+  { name: 'emit', load: async () => (await import('./emit.ts')).emitCommand },
 ];

@@ -14,6 +14,13 @@ import type { RunInvocation } from '../tracking/store.ts';
 import { isDiskFull, rethrowStoreFull } from '../tracking/disk-full.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { RunJsonSummary } from './run-json.ts';
+import { EXIT_INTERNAL } from './io.ts';
+import { diag } from '../diagnostics/diagnostic.ts';
+import { filterNodes } from '../ir/filter.ts';
+import { checkJoinable, checkRunKey } from '../runtime/shared-run.ts';
+import type { Snapshot } from '../runtime/tracker.ts';
+import type { RunStatus } from '../tracking/store.ts';
+import { detachedDiagnostics, finishSharedRun, taskOfSharedRun } from './run-shared.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
@@ -35,6 +42,12 @@ export interface RunFlags {
   track: boolean;
   package: boolean;
   json?: boolean;
+  /** Key of a run several processes share (an Argo workflow's uid). */
+  runId?: string;
+  /** With runId: this process's share of the selected nodes. */
+  task?: string[];
+  /** With runId: finish the shared run instead of running nodes; a string is the workflow's status (Succeeded, Failed, Error). */
+  finish?: string | boolean;
 }
 
 /** Prints diagnostics for people (stderr) and, with --json, keeps them for the summary too. */
@@ -70,6 +83,12 @@ async function runAndReport(io: Io, root: string, pipelineName: string | undefin
   const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  for (const [flag, given] of [['--task', flags.task !== undefined], ['--finish', flags.finish !== undefined]] as const) {
+    if (given && flags.runId === undefined) {
+      say([diag('KILN7078', { flag })]);
+      return EXIT_INTERNAL;
+    }
+  }
   const concurrency = flags.parallel === undefined || flags.parallel === false ? 1 : flags.parallel === true ? Math.max(2, os.availableParallelism()) : Math.max(1, Number(flags.parallel) || 1);
   const req: RunRequest = {
     root,
@@ -87,15 +106,28 @@ async function runAndReport(io: Io, root: string, pipelineName: string | undefin
   // The git stamp reads the whole working tree; started now, it overlaps with compiling and loading modules.
   const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [storeDirOf(root)], cacheFile: path.join(storeDirOf(root), 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
+    if (flags.runId !== undefined) checkRunKey(flags.runId);
     const prepared = await prepareRun(req);
+    // A shared run's invocation is the workflow's (its filters); --task only picks this process's share of it.
+    const selection = prepared.nodes;
+    if (flags.task) prepared.nodes = filterNodes(selection, { nodes: flags.task });
     if (summary) summary.data.pipeline = prepared.pipeline.name;
     if (prepared.warnings.length) say(prepared.warnings, { sources: prepared.sources });
     const requested = flags.backend ?? prepared.ir.settings.backend;
     const backendRequest = usesTensorflow(prepared) ? requested : null;
     const salt = backendInFingerprints(prepared) ? `backend:${requested}` : null;
-    const tracked = flags.track ? await startTracking(prepared, req, say, stamping, invocationOf(prepared, req, flags)) : null;
+    const shared = flags.runId === undefined ? null : { key: flags.runId, finishing: flags.finish !== undefined };
+    const tracked = flags.track || shared ? await startTracking(prepared, req, say, stamping, invocationOf(prepared, req, flags), shared) : null;
     if (summary && tracked) summary.data.run_id = tracked.recorder.runId;
     try {
+      if (shared && tracked) {
+        const ctx = { io, prepared, selection, req, flags, tracking: tracked.tracking, runId: tracked.recorder.runId, say };
+        if (shared.finishing) return await finishSharedRun(ctx);
+        const plan = await taskOfSharedRun(ctx);
+        if (plan.toRun.length === 0) return EXIT_OK;
+        prepared.nodes = plan.toRun;
+        return await runTracked(io, root, prepared, req, flags, backendRequest, salt, tracked, say, summary, plan.upstream);
+      }
       return await runTracked(io, root, prepared, req, flags, backendRequest, salt, tracked, say, summary);
     } finally {
       tracked?.close();
@@ -127,7 +159,9 @@ async function setUpBackend(io: Io, request: string, tracked: Tracked | null): P
   return sel.name;
 }
 
-async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, salt: string | null, tracked: Tracked | null, say: Say, summary: RunJsonSummary | null): Promise<number> {
+async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunRequest, flags: RunFlags, backendRequest: string | null, salt: string | null, tracked: Tracked | null, say: Say, summary: RunJsonSummary | null, upstream?: ReadonlyMap<string, Snapshot>): Promise<number> {
+  // A task of a shared run records its nodes and leaves the run RUNNING: the workflow's last task ends it.
+  const end = async (status: RunStatus, error?: string) => (!tracked ? [] : upstream ? detachedDiagnostics(await tracked.recorder.detach()) : tracked.recorder.end(status, error));
   const producerOf = new Map(prepared.pipeline.nodes.flatMap((n) => n.outputs.map((o) => [o.dataset, n.name] as const)));
   const metrics: Record<string, number> = {};
   let backend: string | null = null;
@@ -150,9 +184,10 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
         tracked?.recorder.metrics(producerOf.get(who) ?? who, m, step);
       },
       onFile: (node, name, content) => tracked?.recorder.file(node, name, content),
+      ...(upstream ? { upstream } : {}),
     });
   } catch (e) {
-    if (tracked) say(await tracked.recorder.end('FAILED', isKilnError(e) ? e.diagnostics[0]?.message : e instanceof Error ? e.message : String(e)));
+    if (tracked) say(await end('FAILED', isKilnError(e) ? e.diagnostics[0]?.message : e instanceof Error ? e.message : String(e)));
     throw e;
   }
   if (tracked && backendRequest && backend === null) {
@@ -161,7 +196,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     const earlier = from ? await tracked.tracking.runs.getRun(from) : null;
     if (earlier?.backend) await tracked.recorder.setBackend(earlier.backend, earlier.versions.tfjs);
   }
-  const unrecorded = tracked ? await tracked.recorder.end(result.status, result.diagnostics[0]?.message) : [];
+  const unrecorded = await end(result.status, result.diagnostics[0]?.message);
   if (unrecorded.length) {
     result.diagnostics.push(...unrecorded);
     if (result.status === 'FINISHED') result.status = 'FAILED';
@@ -175,6 +210,11 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     summary.nodes(prepared.nodes.map((n) => n.name), result.executions);
   }
   if (result.status !== 'FINISHED') return say(result.diagnostics, { sources: prepared.sources }) || EXIT_USER;
+  if (upstream && tracked) {
+    const cached = result.executions.filter((x) => x.cacheHit).length;
+    io.err(`task of run ${tracked.recorder.runId} finished: ${result.executions.length} node(s)${cached ? `, ${cached} skipped as unchanged` : ''}; the run stays RUNNING until its last task (kiln run --finish)\n`);
+    return EXIT_OK;
+  }
   const model = prepared.pipeline.model;
   if (model && tracked && flags.package) {
     if (model.nodes.every((n) => result.executions.some((x) => x.node === n))) {
@@ -209,7 +249,7 @@ function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): 
 
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
 
-async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, stamping: Promise<Stamp | null> | null, invocation: RunInvocation) {
+async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, stamping: Promise<Stamp | null> | null, invocation: RunInvocation, shared: { key: string; finishing: boolean } | null = null) {
   const { openTracking } = await import('../tracking/index.ts');
   const { gitStamp } = await import('../tracking/git.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
@@ -220,7 +260,7 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, s
     const early = storeDir === storeDirOf(req.root) ? await stamping : null;
     const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
     if (diagnostics.length) say(diagnostics);
-    const recorder = await RunRecorder.start(tracking.runs, {
+    const start = {
       pipeline: prepared.pipeline.name,
       command: req.command,
       git: stamp,
@@ -228,7 +268,21 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, s
       backend: null,
       params: prepared.params.values,
       invocation,
-    });
+    };
+    let recorder: import('../tracking/recorder.ts').RunRecorder;
+    if (shared) {
+      const joined = await RunRecorder.join(tracking.runs, shared.key, start);
+      recorder = joined.recorder;
+      if (!joined.created) {
+        const run = await tracking.runs.getRun(recorder.runId);
+        // The process that finishes the run decides itself what an ended run means to it.
+        if (!shared.finishing || run.status === 'RUNNING') checkJoinable(run, shared.key, prepared.pipeline.name, stamp);
+        // Parameters are write-once: a task given other values than the run was started with is refused (KILN4004).
+        if (run.status === 'RUNNING') await tracking.runs.logParams(recorder.runId, prepared.params.values);
+      }
+    } else {
+      recorder = await RunRecorder.start(tracking.runs, start);
+    }
     const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
     return { tracking, recorder, tracker, close: () => tracking.close() };
   } catch (e) {
@@ -253,6 +307,9 @@ export const runCommand: CommandModule = {
       .option('--no-track', 'do not record the run in the store')
       .option('--no-package', 'do not build the model artifact after the run')
       .option('--json', 'print a summary of the run as JSON on stdout (run id, status, nodes, metrics, artifact, diagnostics); progress stays on stderr')
+      .option('--run-id <key>', 'record into the run that several processes share under this key (an Argo workflow uid): the first creates it, the others add their nodes; it ends with --finish')
+      .option('--task <names>', 'with --run-id: run only these nodes of the selection (one task of the workflow); inputs other tasks produced come from the store', list)
+      .option('--finish [status]', "with --run-id: run no node, end the shared run: FINISHED (and build the artifact) if every selected node finished, else FAILED with a resume hint; a status other than 'Succeeded' (Argo's {{workflow.status}}) fails it")
       .action(async (pipelineName: string | undefined, flags: RunFlags) => {
         // The arguments main() parsed (commander keeps them, untyped): process.argv is another command line when
         // main() is called in-process, and the resume hint repeats this one.

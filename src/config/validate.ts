@@ -121,6 +121,8 @@ function toDiagnostic(kind: DeclarationKind, f: YamlFile, e: ErrorObject): Diagn
     }
     case 'pattern': {
       if (schema['x-kiln-code'] === 'KILN1010') return diag('KILN1010', { ref: String(e.data) }, locate(f, pointer));
+      // Values only a cluster reads (kiln emit argo): the code says which syntax, so the hint can show it.
+      if (schema['x-kiln-code'] === 'KILN1030' || schema['x-kiln-code'] === 'KILN1031') return diag(schema['x-kiln-code'], { value: JSON.stringify(String(e.data)), what }, locate(f, pointer));
       const label = (schema['x-kiln-what'] as string | undefined) ?? 'value';
       const rule = (schema['x-kiln-rule'] as string | undefined) ?? `match ${String(e.params.pattern)}`;
       // A bad key (propertyNames) points at the key; a bad value at the value.

@@ -5,7 +5,7 @@ import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { LoadedFile } from '../config/load.ts';
 import { escapesRoot, joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
-import type { BindingForm, BindingIR, NodeIR } from './types.ts';
+import type { BindingForm, BindingIR, NodeDeployment, NodeIR } from './types.ts';
 import type { NodeDeclaration, PipelineDeclaration, PipelineReuse } from '../types/pipeline.ts';
 
 // The shapes of a validated pipeline file, generated from schema/pipeline.schema.json (npm run gen:types).
@@ -51,7 +51,24 @@ function declaredNode(decl: PipelineDecl, index: number, raw: RawNode): NodeIR {
     declaredIn: f.file,
     location: raw.name !== undefined ? locate(f, `${ptr}/name`) : locate(f, ptr),
     inferenceAllow: [...new Set(raw.inference?.allow ?? [])].sort(),
+    ...deployment(f, ptr, raw),
   };
+}
+
+/** The cluster hints of a node, only those declared (a node without any carries no `deploy`). */
+function deployment(f: LoadedFile, ptr: string, raw: RawNode): { deploy?: NodeDeployment } {
+  const d: NodeDeployment = {};
+  if (raw.pod !== undefined) d.pod = { group: raw.pod, location: locate(f, `${ptr}/pod`) };
+  if (raw.resources && Object.keys(raw.resources).length) d.resources = { ...raw.resources };
+  if (raw.retries !== undefined) d.retries = raw.retries;
+  if (raw.timeout !== undefined) d.timeoutSeconds = durationSeconds(raw.timeout);
+  return Object.keys(d).length ? { deploy: d } : {};
+}
+
+/** Seconds in a duration the schema let through: 90s, 30m, 1h30m. */
+function durationSeconds(text: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text)!;
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
 /**
@@ -168,6 +185,8 @@ function applyReuse(f: LoadedFile, index: number, reuse: RawReuse, inner: NodeIR
     tags: [...new Set([...n.tags, ...extraTags])].sort(),
     inputs: n.inputs.map((b) => ({ ...b, dataset: rename(b.dataset) })),
     outputs: n.outputs.map((b) => ({ ...b, dataset: rename(b.dataset) })),
+    // Each reuse is a pod group of its own: two reuses of one pipeline must not share a pod.
+    ...(n.deploy?.pod && ns ? { deploy: { ...n.deploy, pod: { ...n.deploy.pod, group: `${ns}.${n.deploy.pod.group}` } } } : {}),
   }));
 }
 

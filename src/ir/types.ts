@@ -1,5 +1,8 @@
 // The project IR: plain data resolved from validated declarations. Every element keeps where it came from.
 import type { SourceLocation } from '../diagnostics/types.ts';
+import type { KilnProject } from '../types/kiln.ts';
+
+export type ArgoSettings = NonNullable<KilnProject['argo']>;
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -60,6 +63,16 @@ export interface NodeIR {
   location?: SourceLocation;
   /** Declared exemptions (`inference: { allow }`) from the hermetic inference rule: modules, or `process.env`. */
   inferenceAllow: string[];
+  /** How the node runs on a cluster (`kiln emit argo`); absent when the declaration says nothing about it. */
+  deploy?: NodeDeployment;
+}
+
+/** A node's pod group, resources, retries and timeout, as declared (used only by `kiln emit argo`). */
+export interface NodeDeployment {
+  pod?: { group: string; location?: SourceLocation };
+  resources?: { cpu?: string; memory?: string; gpu?: number };
+  retries?: number;
+  timeoutSeconds?: number;
 }
 
 export interface ModelGateIR {
@@ -108,6 +121,8 @@ export interface ProjectSettings {
   allowedPaths: string[];
   hooks: Array<{ module: string; export: string; location?: SourceLocation }>;
   publish: { target: string | null };
+  /** kiln.yaml's `argo:` section (service account, Secret name, node selector...), when it has one. */
+  argo?: ArgoSettings;
   location?: SourceLocation;
   /** Where kiln.yaml says `generated:` (absent when the default is used). */
   generatedLocation?: SourceLocation;

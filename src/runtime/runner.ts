@@ -50,6 +50,11 @@ export interface RunOptions {
   fingerprintSalt?: string;
   /** Called once, before the first node that actually executes (not restored from the cache): sets up a backend lazily. */
   beforeExecution?: () => Promise<void>;
+  /**
+   * Inputs another process of the same shared run produced, restored from the object store instead of read where
+   * they lie (a pod of an Argo workflow shares nothing else with the others). Needs a tracker.
+   */
+  upstream?: ReadonlyMap<string, Snapshot>;
 }
 
 export interface RunResult {
@@ -113,7 +118,18 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   const inputs = freeInputs(nodes);
   const problems: Diagnostic[] = [];
   const allNodes = Object.values(ir.pipelines).flatMap((p) => p.nodes);
+  for (const [d, snap] of opts.upstream ?? []) {
+    if (!tracker || !inputs.includes(d)) continue;
+    if (persisted(d)) {
+      const current = await tracker.snapshotFiles(dataset(d), false);
+      if (current?.hash !== snap.hash) await tracker.restoreFiles(dataset(d), snap).catch((e: unknown) => rethrowDatasetFull(e, d, ir.datasets[d]?.path ?? d, path.resolve(opts.datasetEnv.root, ir.datasets[d]?.path ?? d), 'restoring'));
+    } else {
+      pendingRestore.set(d, snap);
+    }
+    hashes.set(d, snap.hash);
+  }
   for (const d of inputs) {
+    if (tracker && opts.upstream?.has(d)) continue;
     const reader = nodes.find((n) => n.inputs.some((i) => i.dataset === d))!;
     if (!ir.datasets[d]) {
       const suggestion = didYouMean(d, Object.keys(ir.datasets));

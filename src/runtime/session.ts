@@ -16,7 +16,7 @@ import { importProjectModule } from './project-module.ts';
 import { applyOverrides } from './params.ts';
 import type { RunReporter } from './progress.ts';
 import { runNodes, type RunResult } from './runner.ts';
-import type { ContentTracker } from './tracker.ts';
+import type { ContentTracker, Snapshot } from './tracker.ts';
 import { flattenParameters } from '../ir/parameters.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -103,7 +103,7 @@ export function backendInFingerprints(prepared: PreparedRun): boolean {
   return nodesUseTensorflow(prepared.ir, prepared.pipeline.nodes, prepared.sources);
 }
 
-export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void }): Promise<RunResult & { run: RunInfo }> {
+export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: { runId?: string; hooks?: Hooks[]; tracker?: ContentTracker | null; fingerprintSalt?: string; beforeExecution?: (run: RunInfo) => Promise<void>; onMetrics?: (node: string, m: Record<string, number>, step?: number) => void; onFile?: (node: string, name: string, content: string | Uint8Array) => void; upstream?: ReadonlyMap<string, Snapshot> }): Promise<RunResult & { run: RunInfo }> {
   const run: RunInfo = {
     runId: extra.runId ?? randomUUID(),
     pipeline: prepared.pipeline.name,
@@ -141,6 +141,7 @@ export async function executeRun(prepared: PreparedRun, req: RunRequest, extra: 
       ...(req.signal ? { signal: req.signal } : {}),
       ...(extra.onMetrics ? { onMetrics: extra.onMetrics } : {}),
       ...(extra.onFile ? { onFile: extra.onFile } : {}),
+      ...(extra.upstream ? { upstream: extra.upstream } : {}),
     });
   } catch (e) {
     for (const h of hooks) await h.afterPipelineRun?.({ run, status: 'FAILED', error: e });

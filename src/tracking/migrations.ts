@@ -190,6 +190,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs DROP COLUMN git_uncommitted;
     `,
   },
+  {
+    version: 5,
+    name: 'runs shared by several processes, found by a key the orchestrator gives (an Argo workflow uid)',
+    // Unique, so that two tasks starting together cannot both create the run. A shared run belongs to no process: the
+    // reaper leaves it alone, as its creator ends long before the run does.
+    sql: `
+      ALTER TABLE runs ADD COLUMN run_key TEXT;
+      CREATE UNIQUE INDEX runs_run_key ON runs (run_key) WHERE run_key IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

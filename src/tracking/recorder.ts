@@ -55,6 +55,23 @@ export class RunRecorder {
     return new RunRecorder(store, run.id);
   }
 
+  /** Records into the run shared under `key` (an Argo workflow's uid): creates it if no process has yet. */
+  static async join(store: RunStore, key: string, start: RecorderStart): Promise<{ recorder: RunRecorder; created: boolean }> {
+    const { run, created } = await store.joinRun(key, { pipeline: start.pipeline, command: start.command, git: start.git, versions: start.versions, backend: start.backend, params: start.params, ...(start.tags ? { tags: start.tags } : {}), ...(start.invocation ? { invocation: start.invocation } : {}) });
+    return { recorder: new RunRecorder(store, run.id), created };
+  }
+
+  /**
+   * Writes what this process recorded and leaves the run RUNNING, for the other processes of a shared run and the
+   * one that finishes it. Returns what a write that failed meanwhile was (a full disk), as `finish` does.
+   */
+  async detach(): Promise<unknown> {
+    let pending: unknown;
+    await this.writeBatch().catch((e: unknown) => (pending = e));
+    await this.flush().catch((e: unknown) => (pending ??= e));
+    return pending;
+  }
+
   private log(node: string): NodeLog {
     let l = this.logs.get(node);
     if (!l) {

@@ -74,6 +74,22 @@ export class SqliteRunStore implements RunStore {
   }
 
   async createRun(run: NewRun): Promise<RunSummary> {
+    const id = this.database.write(() => this.insertRun(run, null));
+    return q.summary(q.runRow(this.db, id)!);
+  }
+
+  async joinRun(key: string, run: NewRun): Promise<{ run: RunSummary; created: boolean }> {
+    // One IMMEDIATE transaction looks the key up and creates the run: of two processes starting together, the second
+    // waits for the first and finds its run.
+    const { id, created } = this.database.write(() => {
+      const found = this.db.prepare('SELECT id FROM runs WHERE run_key = ?').get(key) as { id: string } | undefined;
+      return found ? { id: found.id, created: false } : { id: this.insertRun(run, key), created: true };
+    });
+    return { run: q.summary(q.runRow(this.db, id)!), created };
+  }
+
+  /** Inside a write: inserts a RUNNING run (shared under `key`, or owned by this process) and returns its id. */
+  private insertRun(run: NewRun, key: string | null): string {
     checkKey('pipeline', run.pipeline);
     const params = run.params ? flattenParams(run.params) : {};
     const tags = run.tags ?? {};
@@ -82,7 +98,7 @@ export class SqliteRunStore implements RunStore {
     const id = newRunId(startTime);
     const me = currentProcess();
     const g = run.git;
-    this.database.write(() => {
+    {
       this.db
         .prepare(
           `INSERT INTO runs (id, pipeline, status, start_time, git_root, git_commit, git_branch, git_dirty, git_diff_hash,
@@ -103,8 +119,9 @@ export class SqliteRunStore implements RunStore {
       this.insertParams(id, params);
       const tag = this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)');
       for (const [k, v] of Object.entries(tags)) tag.run(id, k, v);
-    });
-    return q.summary(q.runRow(this.db, id)!);
+      if (key !== null) this.db.prepare('UPDATE runs SET run_key = ? WHERE id = ?').run(key, id);
+    }
+    return id;
   }
 
   private insertParams(runId: string, params: Record<string, JsonValue>): void {
@@ -301,7 +318,10 @@ export class SqliteRunStore implements RunStore {
       let { status, error } = outcome;
       if (status === 'FINISHED') {
         // A run is FINISHED only when every node it started finished: one that failed, or never ended, fails the run.
-        const unfinished = this.db.prepare("SELECT node, status FROM node_executions WHERE run_id = ? AND status IN ('FAILED', 'RUNNING', 'KILLED') ORDER BY id").all(runId) as Array<{ node: string; status: string }>;
+        // In a shared run a task may be retried: a node whose later attempt finished is done, the earlier one's row aside.
+        const unfinished = this.db
+          .prepare("SELECT node, status FROM node_executions WHERE run_id = ? AND status IN ('FAILED', 'RUNNING', 'KILLED') AND node NOT IN (SELECT node FROM node_executions WHERE run_id = ? AND status = 'FINISHED') ORDER BY id")
+          .all(runId, runId) as Array<{ node: string; status: string }>;
         if (unfinished.length) {
           status = 'FAILED';
           error = `node ${unfinished.map((x) => `'${x.node}' ${x.status === 'RUNNING' ? 'did not end' : x.status.toLowerCase()}`).join(', ')}`;
@@ -316,7 +336,9 @@ export class SqliteRunStore implements RunStore {
 
   private reap(): string[] {
     const me = currentProcess();
-    const running = this.db.prepare("SELECT id, hostname, pid, process_start FROM runs WHERE status = 'RUNNING' AND hostname = ?").all(me.hostname) as Array<{
+    // A store kept at an older schema version (tests of migrations) has no shared runs.
+    const shared = (this.db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).some((c) => c.name === 'run_key') ? ' AND run_key IS NULL' : '';
+    const running = this.db.prepare(`SELECT id, hostname, pid, process_start FROM runs WHERE status = 'RUNNING' AND hostname = ?${shared}`).all(me.hostname) as Array<{
       id: string;
       hostname: string;
       pid: number;

@@ -174,6 +174,11 @@ export interface RunStore {
   readonly objects: ObjectStore;
 
   createRun(run: NewRun): Promise<RunSummary>;
+  /**
+   * The run shared under `key` (several processes, possibly on several hosts, record into it): created from `run` by
+   * the first caller, returned as it is to the others, atomically. No process owns a shared run: it is never reaped.
+   */
+  joinRun(key: string, run: NewRun): Promise<{ run: RunSummary; created: boolean }>;
   /** Records parameters (flattened to dotted keys). Write-once: the same value again is fine, another is KILN4004. */
   logParams(runId: string, params: Record<string, unknown>): Promise<void>;
   /** One point per key at `step` (0 by default). NaN is kept. */

@@ -4,6 +4,9 @@
  * A function or object exported by a module: '<relative file>#<export name>'.
  */
 export type FunctionRef = string;
+export type KubernetesName = string;
+export type LabelValue = string;
+export type LabelKey = string;
 
 /**
  * kiln.yaml: the project file at the root of a kiln project.
@@ -51,6 +54,43 @@ export interface KilnProject {
    * Hook objects run around pipelines, nodes and dataset loads and saves, each as '<file>#<export>' relative to the project root.
    */
   hooks?: FunctionRef[];
+  /**
+   * How `kiln emit argo` runs the pipeline's pods on Kubernetes. Secrets are named here, never written: the manifest only refers to them.
+   */
+  argo?: {
+    /**
+     * Service account of the workflow's pods.
+     */
+    serviceAccountName?: string;
+    /**
+     * Name of the Kubernetes Secret whose keys store, objects, registry-username and registry-password become KILN_STORE, KILN_OBJECTS, KILN_REGISTRY_USERNAME and KILN_REGISTRY_PASSWORD in every pod (through secretKeyRef; each key is optional).
+     */
+    secret?: string;
+    /**
+     * Secrets Kubernetes pulls the image with.
+     */
+    imagePullSecrets?: KubernetesName[];
+    /**
+     * Labels a Kubernetes node must have to run the workflow's pods.
+     */
+    nodeSelector?: {
+      [k: string]: LabelValue;
+    };
+    /**
+     * Taints the workflow's pods tolerate (those of a GPU node pool, say).
+     */
+    tolerations?: {
+      key?: LabelKey;
+      operator?: 'Exists' | 'Equal';
+      value?: LabelValue;
+      effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+      tolerationSeconds?: number;
+    }[];
+    /**
+     * At most this many tasks of the workflow run at once.
+     */
+    parallelism?: number;
+  };
   /**
    * Where `kiln publish` publishes artifacts: a folder, or an OCI registry.
    */

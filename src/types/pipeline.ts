@@ -91,6 +91,19 @@ export interface NodeDeclaration {
    */
   description?: string;
   inference?: InferenceAccess;
+  /**
+   * Pod group for `kiln emit argo`: nodes with the same group run in one Argo task (one pod, one process), so the data they pass each other never leaves the pod. A group's nodes must be contiguous in the graph: no path between two of them may pass through a node of another task.
+   */
+  pod?: string;
+  resources?: NodeResources;
+  /**
+   * How many times Argo retries this node's task after a failure (`kiln emit argo`: retryStrategy.limit).
+   */
+  retries?: number;
+  /**
+   * Longest time this node's task may run on Argo (activeDeadlineSeconds): a duration such as 90s, 30m, 2h or 1h30m.
+   */
+  timeout?: string;
 }
 /**
  * What this node may reach beyond its inputs and fitted state when it runs on the inference path of a model. By default the artifact's bundle refuses node code on the inference path that imports file, process, network or VM modules or reads process.env, because predictions must depend only on the input records and the fitted state.
@@ -114,6 +127,23 @@ export interface InferenceAccess {
     | 'vm'
     | 'process.env'
   )[];
+}
+/**
+ * What this node's pod asks Kubernetes for when the pipeline runs on Argo Workflows (`kiln emit argo`): requests, and limits for memory and GPUs.
+ */
+export interface NodeResources {
+  /**
+   * CPU cores, as a Kubernetes quantity: 2, 0.5 or 500m.
+   */
+  cpu?: string;
+  /**
+   * Memory, as a Kubernetes quantity: 512Mi, 4Gi or 1G.
+   */
+  memory?: string;
+  /**
+   * NVIDIA GPUs (nvidia.com/gpu), a whole number.
+   */
+  gpu?: number;
 }
 /**
  * Makes the part of this pipeline between `input` and `output` the inference path of a model: the artifact runs exactly that code with the fitted state of the training run.

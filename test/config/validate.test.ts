@@ -65,6 +65,6 @@ describe('validateDeclaration', () => {
     const [unknown, wrong] = validateDeclaration('pipeline', file);
     expect(unknown.location).toEqual({ file: 'p.yaml', line: 5, column: 5, endLine: 5, endColumn: 11, pointer: '/nodes/0/inptus' });
     expect(wrong.location).toEqual({ file: 'p.yaml', line: 6, column: 11, endLine: 6, endColumn: 12, pointer: '/nodes/0/tags' });
-    expect(unknown.hint).toBe('Valid keys here: name, run, inputs, outputs, tags, namespace, description, inference.');
+    expect(unknown.hint).toBe('Valid keys here: name, run, inputs, outputs, tags, namespace, description, inference, pod, resources, retries, timeout.');
   });
 });

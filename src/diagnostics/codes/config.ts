@@ -25,4 +25,6 @@ export const configCodes = {
   KILN1021: { severity: 'error', message: 'YAML directive {directive} is not supported', hint: 'kiln reads every declaration as YAML 1.2 with the core schema and no custom tags; remove the directive line (and the --- after it).' },
   KILN1022: { severity: 'warning', message: "record schema '{path}' of dataset '{dataset}': {warning}", hint: 'Records are not checked against it. Use a format kiln knows (those of ajv-formats: date, date-time, email, uri, uuid, ...) or remove `format:`.' },
   KILN1027: { severity: 'error', message: "publish.target '{target}' is not a folder kiln can publish to: {reason}", hint: 'Write a folder inside the project (dist/models) or an OCI repository, oci://<registry>/<namespace>[/<model>] (for example oci://ghcr.io/acme/spam-filter); no other URL scheme is supported.' },
+  KILN1030: { severity: 'error', message: '{value} in {what} is not a Kubernetes quantity', hint: 'Write a decimal number with an optional suffix, as Kubernetes reads it: cpu: 2, 0.5 or 500m (thousandths of a core); memory: 512Mi, 4Gi (powers of 1024) or 1G (powers of 1000).' },
+  KILN1031: { severity: 'error', message: '{value} in {what} is not a duration', hint: 'Write hours, minutes and seconds with their units, largest first and without spaces: 90s, 30m, 2h, 1h30m.' },
 } satisfies Record<string, CodeDefinition>;

@@ -1,0 +1,127 @@
+// The fanout fixture emitted with `kiln emit argo` and played by the Argo harness (test/helpers/argo-player.ts): each
+// task attempt a separate OS process in a fresh copy of the project with its own HOME.
+// Until the team stores (PostgreSQL run store, OCI object store) are merged, the copies share one SQLite store folder
+// outside them, which each copy's .kiln links to; after the merge they will share KILN_STORE and KILN_OBJECTS (the
+// Secret's keys) instead, and nothing else. Without a shared store nothing could pass between the tasks.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/project.ts';
+import { warmProject } from '../helpers/warm-project.ts';
+import { playWorkflow } from '../helpers/argo-player.ts';
+import { openTracking } from '../../src/tracking/index.ts';
+import type { RunRecord } from '../../src/tracking/store.ts';
+
+/** A compiled fixture and a factory of fresh copies of it whose .kiln is the shared store. */
+async function setUp(edit?: (root: string) => void, fixture = 'fanout', pipeline = 'flow') {
+  const template = await warmProject(fixture);
+  edit?.(template);
+  const store = tempDir('kiln-play-store-');
+  // The type-check cache (keyed by content): the tasks run their nodes instead of type-checking again.
+  fs.cpSync(path.join(template, '.kiln', 'cache'), path.join(store, 'cache'), { recursive: true });
+  const copy = () => {
+    const root = tempDir('kiln-pod-');
+    fs.cpSync(template, root, { recursive: true, filter: (s) => path.relative(template, s).split(path.sep)[0] !== '.kiln' });
+    fs.symlinkSync(store, path.join(root, '.kiln'));
+    return root;
+  };
+  const emit = (args: string[] = []) => {
+    const r = runCli(['emit', 'argo', pipeline, '--image', 'ghcr.io/acme/fanout:1', ...args], { cwd: template });
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout;
+  };
+  return { template, store, copy, emit };
+}
+
+async function runOf(store: string, key: string): Promise<RunRecord> {
+  const t = openTracking(store);
+  try {
+    const runs = await Promise.all((await t.runs.listRuns()).map((r) => t.runs.getRun(r.id)));
+    // The task's line names the run it recorded into; the harness knows the key (the workflow uid).
+    const ids = runs.filter((r) => r.command.includes(key));
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  } finally {
+    t.close();
+  }
+}
+
+const metricsOf = (r: RunRecord) => Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, m.value]));
+
+describe('an emitted workflow played task by task', () => {
+  it('gives the metrics of a one-process run; a second play skips every node', async () => {
+    const { template, store, copy, emit } = await setUp();
+    const manifest = emit();
+    const play = await playWorkflow(manifest, { copy });
+    expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
+    expect(play.attempts.map((a) => a.task).sort()).toEqual(['combine', 'kiln-finish', 'left-branch', 'right-branch', 'summarize']);
+    expect(play.exit?.code).toBe(0);
+    const run = await runOf(store, play.uid);
+    expect(run.status).toBe('FINISHED');
+
+    const single = runCli(['run', 'flow'], { cwd: template });
+    expect(single.code, single.stderr).toBe(0);
+    const t = openTracking(path.join(template, '.kiln'));
+    const [one] = await t.runs.listRuns();
+    const alone = await t.runs.getRun(one.id);
+    t.close();
+    expect(metricsOf(run)).toEqual(metricsOf(alone));
+
+    const again = await playWorkflow(manifest, { copy });
+    expect(again.status).toBe('Succeeded');
+    const second = await runOf(store, again.uid);
+    expect(second.status).toBe('FINISHED');
+    expect(second.nodes).toHaveLength(4);
+    expect(second.nodes.every((n) => n.cacheHit)).toBe(true);
+  }, 240_000);
+
+  it('builds the artifact in the final task, parity passing, from outputs identical to a one-process run', async () => {
+    const { template, store, copy, emit } = await setUp(undefined, 'scorer', 'score');
+    const play = await playWorkflow(emit(), { copy });
+    expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
+    const finish = play.attempts.find((a) => a.task === 'kiln-finish')!;
+    expect(finish.stderr).toMatch(/artifact scorer from run \w+: .*\n\s+parity: \d+ record\(s\) identical to training/);
+    const run = await runOf(store, play.uid);
+    expect(run.status).toBe('FINISHED');
+    expect(run.tags['digest.scorer']).toMatch(/^[0-9a-f]{64}$/);
+
+    expect(runCli(['run', 'score'], { cwd: template }).code).toBe(0);
+    const t = openTracking(path.join(template, '.kiln'));
+    const alone = await t.runs.getRun((await t.runs.listRuns())[0].id);
+    t.close();
+    const outputs = (r: RunRecord) => Object.fromEntries(r.nodes.map((n) => [n.node, Object.fromEntries(Object.entries(n.outputs).filter(([k]) => !k.startsWith('__')).map(([k, o]) => [k, o.sha256]))]));
+    expect(outputs(run)).toEqual(outputs(alone));
+    expect(metricsOf(run)).toEqual(metricsOf(alone));
+  }, 240_000);
+
+  it('retries a task killed mid-way, and the run completes', async () => {
+    const { store, copy, emit } = await setUp((root) => {
+      const file = path.join(root, 'pipelines', 'flow', 'pipeline.yaml');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    outputs: left\n', '    outputs: left\n    retries: 2\n'));
+    });
+    const manifest = emit(['--params', 'delay_ms=1500']);
+    const play = await playWorkflow(manifest, {
+      copy,
+      onStart: (task, attempt, child) => {
+        if (task === 'left-branch' && attempt === 0) setTimeout(() => child.kill('SIGKILL'), 2500).unref();
+      },
+    });
+    expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
+    expect(play.attempts.filter((a) => a.task === 'left-branch').map((a) => a.signal ?? a.code)).toEqual(['SIGKILL', 0]);
+    const run = await runOf(store, play.uid);
+    expect(run.status).toBe('FINISHED');
+  }, 240_000);
+
+  it('marks the run FAILED with the failing node and the resume hint', async () => {
+    const { store, copy, emit } = await setUp();
+    const play = await playWorkflow(emit(['--params', 'fault=none']), { copy, parameters: { fault: 'combine:throw' } });
+    expect(play.status).toBe('Failed');
+    expect(play.attempts.map((a) => a.task)).not.toContain('summarize');
+    expect(play.exit!.stderr).toContain('KILN7077');
+    const run = await runOf(store, play.uid);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toContain("node 'combine' failed");
+    expect(run.error).toContain('kiln run flow --params fault=combine:throw --from-nodes "combine"');
+  }, 240_000);
+});
