@@ -6,6 +6,7 @@ export const slowSuites = [
   'test/gitops/story.test.ts',
   'test/gitops/publish-race.test.ts',
   'test/gitops/oci-publish.test.ts',
+  'test/tracking/remote-objects.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',

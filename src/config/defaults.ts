@@ -33,6 +33,7 @@ export function normalizeProject(raw: RawProject, root: string, location?: Sourc
       return loc ? { module: path.posix.normalize(module), export: exp, location: loc } : { module: path.posix.normalize(module), export: exp };
     }),
     publish: { target: raw.publish?.target ? clean(raw.publish.target) : null },
+    objects: raw.objects ?? null,
     ...(location ? { location } : {}),
   };
 }

@@ -108,6 +108,8 @@ export interface ProjectSettings {
   allowedPaths: string[];
   hooks: Array<{ module: string; export: string; location?: SourceLocation }>;
   publish: { target: string | null };
+  /** kiln.yaml's `objects:` (an oci:// repository sharing node outputs), as written; KILN_OBJECTS overrides it at run time. */
+  objects?: string | null;
   location?: SourceLocation;
   /** Where kiln.yaml says `generated:` (absent when the default is used). */
   generatedLocation?: SourceLocation;

@@ -133,8 +133,15 @@ export class OciClient {
   }
 
   async hasBlob(digest: string): Promise<boolean> {
+    return (await this.blobSize(digest)) !== null;
+  }
+
+  /** The size the registry gives for blob `digest` (HEAD; NaN when it gives none), or null when it has no such blob. */
+  async blobSize(digest: string): Promise<number | null> {
     const res = await this.send('HEAD', this.repo(`blobs/${digest}`), { what: `checking blob ${digest.slice(7, 19)}`, ok: [200, 404] });
-    return res.status === 200;
+    if (res.status !== 200) return null;
+    const length = res.headers.get('content-length');
+    return length !== null && /^\d+$/.test(length) ? Number(length) : NaN;
   }
 
   /** Uploads `file` as the blob `digest` unless the registry has it; returns whether it was sent. */
