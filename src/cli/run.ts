@@ -10,7 +10,7 @@ import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
 import { diag, isKilnError } from '../diagnostics/diagnostic.ts';
-import { objectsRemoteOf } from '../config/objects-remote.ts';
+import { objectsRemoteFromEnv, objectsRemoteOf } from '../config/objects-remote.ts';
 import type { RunInvocation } from '../tracking/store.ts';
 import { isDiskFull, rethrowStoreFull } from '../tracking/disk-full.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -88,6 +88,8 @@ async function runAndReport(io: Io, root: string, pipelineName: string | undefin
   // The git stamp reads the whole working tree; started now, it overlaps with compiling and loading modules.
   const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [storeDirOf(root)], cacheFile: path.join(storeDirOf(root), 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
+    // A malformed KILN_OBJECTS is the environment's mistake: said before the compile, not after.
+    objectsRemoteFromEnv();
     const prepared = await prepareRun(req);
     if (summary) summary.data.pipeline = prepared.pipeline.name;
     if (prepared.warnings.length) say(prepared.warnings, { sources: prepared.sources });
