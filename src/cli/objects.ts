@@ -71,8 +71,9 @@ export const objectsCommand: CommandModule = {
   register(program, io, setExit) {
     const objects = program.command('objects').description('share node outputs through the objects repository (kiln.yaml `objects:`)');
     objects
-      .command('push [runs...]')
+      .command('push')
       .description("upload runs' outputs to the objects repository: the named runs, or else every recent run not yet there")
+      .argument('[runs...]', 'run ids or unique prefixes (none: every recent run whose manifest run-<id> is not in the repository)')
       .option('--project <dir>', 'project root (the folder with kiln.yaml)', '.')
       .option('--last <n>', 'with no run named, how many of the newest runs to look at', '100')
       .action((runs: string[], flags: PushFlags) => setExit(pushAction(io, runs, flags)));

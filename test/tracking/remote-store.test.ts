@@ -82,7 +82,9 @@ describe('RemoteBackedObjectStore', () => {
     const missing = sha256('never pushed');
     const b = emptyMachine();
     expect(await b.hasComplete(missing)).toBe(false);
-    expect(await codeOf(b.getBytes(missing))).toBe(`KILN4047: object ${missing} is neither in the local store ${b.local.location} nor on oci://${reg.host}/team/objects`);
+    const got = await codeOf(b.getBytes(missing));
+    expect(got.split(':')[0]).toBe('KILN4047');
+    expect(got).toBe(`KILN4047: object ${missing} is neither in the local store ${b.local.location} nor on oci://${reg.host}/team/objects`);
   });
 
   it('refuses a tampered or truncated blob with KILN4046 and keeps nothing of it', async () => {
