@@ -104,7 +104,10 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
   };
   // Files before their trees: a tree blob on the registry then always means its files are there too.
   await eachLimited(queue.filter((l) => !trees.has(l.hash)), pushOne);
-  await eachLimited(queue.filter((l) => trees.has(l.hash)), pushOne);
+  const treeLayers = queue.filter((l) => trees.has(l.hash));
+  // A tree on the registry must mean its files are there too (remote-objects.ts relies on it): none goes up after a failure.
+  if (outcome.failed.length) for (const l of treeLayers) outcome.failed.push({ hash: l.hash, owner: l.owner, reason: 'not sent: files before it failed' });
+  else await eachLimited(treeLayers, pushOne);
   if (outcome.failed.length) return outcome;
 
   try {
