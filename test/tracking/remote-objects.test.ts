@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln as kilnProcess } from '../e2e/kiln-process.ts';
-import { makeProject, tempDir } from '../helpers/project.ts';
+import { copyProject, makeProject, tempDir } from '../helpers/project.ts';
 import { cloneProject, warmProject } from '../helpers/warm-project.ts';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.ts';
@@ -165,6 +165,35 @@ describe('outputs shared through an OCI registry', () => {
     expect(proxy.blobsFetched().sort()).toEqual(want.sort());
     for (const f of ['high.json', 'low.json']) expect(fs.readFileSync(path.join(c.root, 'data/shards', f))).toEqual(fs.readFileSync(path.join(shards, f)));
     expect(JSON.parse(fs.readFileSync(path.join(c.root, 'data/report.json'), 'utf8'))).toEqual({ counts: { high: 2000, low: 0 } });
+  });
+
+  it('a fully cached run that builds the artifact pulls only what the build needs (fitted state, parity records), and parity holds', async () => {
+    const scorer = await warmProject(copyProject('scorer', 'kiln-scorer-'));
+    fs.writeFileSync(path.join(scorer, 'kiln.yaml'), `name: scorer\nobjects: ${remote}\n`);
+    const env = { HOME: tempDir('kiln-home-'), KILN_OBJECTS: undefined, KILN_REGISTRY_USERNAME: reg.user, KILN_REGISTRY_PASSWORD: reg.password };
+    const sa = cloneProject(scorer, 'kiln-scorer-a-');
+    const ra = await kilnProcess(['run'], sa, env);
+    expect(ra.code, ra.stderr).toBe(0);
+    const run = JSON.parse((await kilnProcess(['runs', 'list', '--json'], sa, env)).stdout)[0].id as string;
+    const nodes = (JSON.parse((await kilnProcess(['runs', 'show', run, '--json'], sa, env)).stdout) as { nodes: Array<{ node: string; outputs: Record<string, { object: string }> }> }).nodes;
+    const object = (node: string, dataset: string) => `sha256:${nodes.find((n) => n.node === node)!.outputs[dataset].object}`;
+
+    const sb = cloneProject(scorer, 'kiln-scorer-b-');
+    fs.copyFileSync(path.join(sa, '.kiln/kiln.db'), path.join(sb, '.kiln/kiln.db'));
+    proxy.reset();
+    const rb = await kilnProcess(['run'], sb, env);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stderr).toContain('all skipped as unchanged');
+    expect(rb.stderr).toMatch(/parity: \d+ record\(s\) identical to training/);
+    const fetched = proxy.blobsFetched();
+    // The fitted state, the records parity replays and what training predicted for them, and evaluate's logged
+    // metrics (replayed into B's record); never the training split, which nothing of the artifact reads.
+    expect(fetched).toEqual(expect.arrayContaining([object('fit', 'stats'), object('split', 'test_rows'), object('score', 'predictions')]));
+    expect(fetched).not.toContain(object('split', 'train_rows'));
+    expect(fetched).toHaveLength(4);
+    expect(JSON.parse((await kilnProcess(['runs', 'show', JSON.parse((await kilnProcess(['runs', 'list', '--json'], sb, env)).stdout)[0].id, '--json'], sb, env)).stdout).metrics.accuracy.value).toBe(
+      JSON.parse((await kilnProcess(['runs', 'show', run, '--json'], sa, env)).stdout).metrics.accuracy.value,
+    );
   });
 
   it('refuses a tampered blob (KILN4046 naming the remote and the digest) and keeps nothing of it; KILN_OBJECTS overrides kiln.yaml', async () => {
