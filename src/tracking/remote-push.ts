@@ -62,7 +62,7 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
   const remote = formatOciReference({ registry: client.registry, repository: client.repository });
   const tag = runObjectsTag(run.id);
   const outcome: PushOutcome = { remote, tag, objects: 0, uploaded: 0, uploadedBytes: 0, present: 0, failed: [], manifest: null };
-  // A tree's files come before the tree: a tree blob on the registry then means its files are there too.
+  // Each tree's files, then the tree: the manifest lists them in that order too.
   const layers = new Map<string, Layer>();
   const trees = new Set<string>();
   for (const [hash, owner] of objectsOfRun(run)) {
@@ -102,10 +102,10 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
       outcome.failed.push({ hash: l.hash, owner: l.owner, reason });
     }
   };
-  // Files before their trees: a tree blob on the registry then always means its files are there too.
+  // Files before their trees, and no tree after a failure: a tree blob on the registry must mean its files are there
+  // too (remote-objects.ts answers for a whole tree from one HEAD).
   await eachLimited(queue.filter((l) => !trees.has(l.hash)), pushOne);
   const treeLayers = queue.filter((l) => trees.has(l.hash));
-  // A tree on the registry must mean its files are there too (remote-objects.ts relies on it): none goes up after a failure.
   if (outcome.failed.length) for (const l of treeLayers) outcome.failed.push({ hash: l.hash, owner: l.owner, reason: 'not sent: files before it failed' });
   else await eachLimited(treeLayers, pushOne);
   if (outcome.failed.length) return outcome;
