@@ -144,9 +144,9 @@ export class OciClient {
     return length !== null && /^\d+$/.test(length) ? Number(length) : NaN;
   }
 
-  /** Uploads `file` as the blob `digest` unless the registry has it; returns whether it was sent. */
-  async pushBlob(file: string, digest: string, size: number): Promise<boolean> {
-    if (await this.hasBlob(digest)) return false;
+  /** Uploads `file` as the blob `digest` unless the registry has it (`check`: ask first, the default); returns whether it was sent. */
+  async pushBlob(file: string, digest: string, size: number, opts: { check?: boolean } = {}): Promise<boolean> {
+    if (opts.check !== false && (await this.hasBlob(digest))) return false;
     const what = `uploading blob ${digest.slice(7, 19)} (${size} bytes)`;
     const start = await this.send('POST', this.repo('blobs/uploads/'), { what, ok: [202] });
     let location = this.locationOf(start, what);

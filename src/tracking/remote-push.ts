@@ -91,7 +91,7 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
         outcome.present++;
         return;
       }
-      if (await client.pushBlob(local.objectPath(l.hash), digestOf(l.hash), l.size)) {
+      if (await pushOrRepair(client, local.objectPath(l.hash), l.hash, l.size)) {
         outcome.uploaded++;
         outcome.uploadedBytes += l.size;
       } else outcome.present++;
@@ -125,6 +125,20 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
     outcome.failed.push({ hash: '(manifest)', owner: `manifest ${tag}`, reason: isKilnError(e) ? e.diagnostics[0].message : e instanceof Error ? e.message : String(e) });
   }
   return outcome;
+}
+
+/**
+ * pushBlob, and when the registry cannot even say whether it has the blob (HTTP 5xx to the HEAD: Distribution does so
+ * for a blob whose write it was killed in the middle of), the upload anyway: writing the blob again repairs that.
+ */
+async function pushOrRepair(client: OciClient, file: string, hash: string, size: number): Promise<boolean> {
+  try {
+    return await client.pushBlob(file, digestOf(hash), size);
+  } catch (e) {
+    const d = isKilnError(e) ? e.diagnostics[0] : null;
+    if (d?.code !== 'KILN7052' || !/ HTTP 5\d\d to checking blob /.test(d.message)) throw e;
+    return client.pushBlob(file, digestOf(hash), size, { check: false });
+  }
 }
 
 async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {

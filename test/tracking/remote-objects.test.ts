@@ -266,9 +266,13 @@ describe('outputs shared through an OCI registry', () => {
     expect(manifest.layers).toHaveLength(7);
     expect(manifest.layers.map((l) => l.digest)).toContain(`sha256:${await hashFile(path.join(f.root, 'data/features.json'))}`);
     for (const l of manifest.layers) expect(await client().blobSize(l.digest)).toBe(l.size);
-    // Nothing is left to push.
+    // Nothing is left to push; a run named again is checked blob by blob (HEAD) and nothing is sent twice.
     const noop = await f.kiln(['objects', 'push']);
     expect(noop.code).toBe(0);
     expect(noop.stderr).toContain('already in');
+    const before = proxy.requests.length;
+    const again = await f.kiln(['objects', 'push', id]);
+    expect(again.stderr).toContain(`run ${id}: 7 object(s) in ${remote}:run-${id}, 0 uploaded, 7 already there`);
+    expect(proxy.requests.slice(before).filter((q) => q.method === 'PUT' && q.path.includes('/blobs/'))).toEqual([]);
   });
 });
