@@ -1,8 +1,10 @@
 // Benchmark of kiln's OCI client against a real registry (Distribution 2.8) on loopback: push and pull of an artifact
-// (default: the newest one under .kiln/artifacts) and of a 100 MB blob, next to curl moving the same bytes in the
-// same run (curl's upload is one monolithic PUT, its download a plain GET: the floor for HTTP on this machine).
+// (default: the newest one under .kiln/artifacts; left out when there is none) and of a 100 MB blob, next to curl
+// moving the same bytes in the same run (curl's upload is one monolithic PUT, its download a plain GET: the floor for
+// HTTP on this machine); and a run on a second machine whose outputs are cached on the objects repository against the
+// same run fully cached locally (bench/remote-cold-run.ts; --values sets the size of its data).
 //
-//   npx tsx bench/remote.ts [artifact-dir] [--mb 100]
+//   npx tsx bench/remote.ts [artifact-dir] [--mb 100] [--values 1000000]
 //
 // Prints JSON.
 import { execFileSync } from 'node:child_process';
@@ -16,18 +18,36 @@ import { MANIFEST_FILE } from '../src/artifact/manifest.ts';
 import { OciClient } from '../src/oci/client.ts';
 import { kilnOciManifest } from '../src/oci/kiln-artifact.ts';
 import { startRegistry } from '../test/helpers/oci-registry.ts';
+import { coldRunOnMachineB } from './remote-cold-run.ts';
 
 const args = process.argv.slice(2);
 const mbAt = args.indexOf('--mb');
 const mb = mbAt >= 0 ? Number(args[mbAt + 1]) : 100;
-const positional = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--mb');
+const valuesAt = args.indexOf('--values');
+const values = valuesAt >= 0 ? Number(args[valuesAt + 1]) : 1_000_000;
+const positional = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--mb' && args[i - 1] !== '--values');
 
-function newestArtifact(): string {
+/** The newest built artifact, or null (the flagship never ran here): its part of the bench is then left out. */
+function newestArtifact(): string | null {
   const base = path.resolve('.kiln/artifacts');
   const dirs = fs.existsSync(base) ? fs.readdirSync(base).flatMap((m) => fs.readdirSync(path.join(base, m)).map((r) => path.join(base, m, r))) : [];
   const built = dirs.filter((d) => fs.existsSync(path.join(d, MANIFEST_FILE))).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  if (!built.length) throw new Error('no artifact under .kiln/artifacts: run the flagship once (npx kiln run) or pass an artifact folder');
-  return built[0];
+  return built[0] ?? null;
+}
+
+async function artifactRoundTrip(artifact: string, registry: string, work: string): Promise<Record<string, unknown>> {
+  const { manifest, digest } = await verifiedArtifact(artifact, { trust: 'manifest' });
+  const files = Object.entries(manifest.files).map(([p, sha]) => ({ path: p, sha256: sha, size: fs.statSync(path.join(artifact, p)).size }));
+  const configSize = fs.statSync(path.join(artifact, MANIFEST_FILE)).size;
+  const artifactBytes = files.reduce((n, f) => n + f.size, configSize);
+  const client = new OciClient({ registry, repository: 'bench/artifact' }, { push: true, credential: null });
+  const push = await time(async () => {
+    for (const f of files) await client.pushBlob(path.join(artifact, f.path), `sha256:${f.sha256}`, f.size);
+    await client.pushBlob(path.join(artifact, MANIFEST_FILE), `sha256:${digest}`, configSize);
+    await client.putManifest('v1', kilnOciManifest({ digest, size: configSize }, files, { model: manifest.model, version: 1, run: manifest.run_id, commit: 'bench', branch: 'bench', metrics: {}, overrides: [], created: new Date() }));
+  });
+  const pull = await time(() => pullArtifact({ registry, repository: 'bench/artifact', tag: 'v1' }, path.join(work, 'cache')));
+  return { path: artifact, files: files.length + 1, bytes: artifactBytes, pushS: +push.s.toFixed(3), pushMBps: rate(artifactBytes, push.s), pullVerifiedS: +pull.s.toFixed(3), pullMBps: rate(artifactBytes, pull.s) };
 }
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -60,18 +80,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-remote-'));
 try {
   const base = `http://${reg.host}`;
   // The artifact, pushed as kiln publish pushes it (a blob per file, the config, the manifest) and pulled verified.
-  const artifact = path.resolve(positional[0] ?? newestArtifact());
-  const { manifest, digest } = await verifiedArtifact(artifact, { trust: 'manifest' });
-  const files = Object.entries(manifest.files).map(([p, sha]) => ({ path: p, sha256: sha, size: fs.statSync(path.join(artifact, p)).size }));
-  const configSize = fs.statSync(path.join(artifact, MANIFEST_FILE)).size;
-  const artifactBytes = files.reduce((n, f) => n + f.size, configSize);
-  const client = new OciClient({ registry: reg.host, repository: 'bench/artifact' }, { push: true, credential: null });
-  const push = await time(async () => {
-    for (const f of files) await client.pushBlob(path.join(artifact, f.path), `sha256:${f.sha256}`, f.size);
-    await client.pushBlob(path.join(artifact, MANIFEST_FILE), `sha256:${digest}`, configSize);
-    await client.putManifest('v1', kilnOciManifest({ digest, size: configSize }, files, { model: manifest.model, version: 1, run: manifest.run_id, commit: 'bench', branch: 'bench', metrics: {}, overrides: [], created: new Date() }));
-  });
-  const pull = await time(() => pullArtifact({ registry: reg.host, repository: 'bench/artifact', tag: 'v1' }, path.join(work, 'cache')));
+  const artifact = positional[0] ? path.resolve(positional[0]) : newestArtifact();
+  const artifactResult = artifact ? await artifactRoundTrip(artifact, reg.host, work) : { skipped: 'no artifact under .kiln/artifacts: run the flagship once (npx kiln run) or pass an artifact folder' };
 
   // The blob: kiln (chunked PATCH, 16 MiB) and curl (one PUT) upload the same bytes to two repositories.
   const blob = path.join(work, 'blob');
@@ -85,17 +95,20 @@ try {
   const curlDown = curlPull(base, 'bench/curl', blobDigest, path.join(work, 'curl-out'));
   const kilnDown = await time(() => new OciClient({ registry: reg.host, repository: 'bench/kiln' }, { credential: null }).pullBlob(blobDigest, bytes, path.join(work, 'kiln-out'), 'bench'));
 
+  const cold = await coldRunOnMachineB(reg.host, values);
+
   console.log(
     JSON.stringify(
       {
         registry: 'docker-registry (CNCF Distribution 2.8) on loopback, filesystem storage',
-        artifact: { path: artifact, files: files.length + 1, bytes: artifactBytes, pushS: +push.s.toFixed(3), pushMBps: rate(artifactBytes, push.s), pullVerifiedS: +pull.s.toFixed(3), pullMBps: rate(artifactBytes, pull.s) },
+        artifact: artifactResult,
         blob: {
           mb,
           kiln: { pushMBps: rate(bytes, kilnUp.s), pullVerifiedMBps: rate(bytes, kilnDown.s) },
           curl: { pushMBps: rate(bytes, curlUp), pullMBps: rate(bytes, curlDown) },
           ratioKilnToCurl: { push: +(curlUp / kilnUp.s).toFixed(2), pull: +(curlDown / kilnDown.s).toFixed(2) },
         },
+        coldRunOnMachineB: cold,
       },
       null,
       2,

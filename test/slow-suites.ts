@@ -14,6 +14,7 @@ export const slowSuites = [
   'test/gitops/shared-run.test.ts',
   // Emitted Argo workflows played by the test harness: a process per task attempt.
   'test/gitops/argo-play.test.ts',
+  'test/tracking/remote-objects.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
   'test/docs/tutorial.test.ts',

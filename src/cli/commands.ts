@@ -20,6 +20,7 @@ export const commands: CommandEntry[] = [
   { name: 'report', load: async () => (await import('./report.ts')).reportCommand },
   { name: 'publish', load: async () => (await import('./publish.ts')).publishCommand },
   { name: 'registry', load: async () => (await import('./registry.ts')).registryCommand },
+  { name: 'objects', load: async () => (await import('./objects.ts')).objectsCommand },
   { name: 'init', load: async () => (await import('./init.ts')).initCommand },
   { name: 'emit', load: async () => (await import('./emit.ts')).emitCommand },
 ];

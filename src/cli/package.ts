@@ -41,7 +41,8 @@ export const packageCommand: CommandModule = {
             const analyzed = await analyzeProject(root);
             if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
             const { openTracking } = await import('../tracking/index.ts');
-            const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir));
+            const { objectsRemoteOf } = await import('../config/objects-remote.ts');
+            const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir), { objectsRemote: objectsRemoteOf(analyzed.ir.settings) });
             try {
               const storeDir = path.join(root, analyzed.ir.settings.storeDir);
               // Asked for explicitly: check parity in a fresh process, never inherit an earlier verdict.

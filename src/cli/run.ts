@@ -9,13 +9,13 @@ import { kilnVersion } from '../version.ts';
 import { storeDirOf } from '../config/store-dir.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import { plainReporter, ttyReporter } from '../runtime/progress.ts';
-import { isKilnError } from '../diagnostics/diagnostic.ts';
+import { diag, isKilnError } from '../diagnostics/diagnostic.ts';
+import { objectsRemoteFromEnv, objectsRemoteOf } from '../config/objects-remote.ts';
 import type { RunInvocation } from '../tracking/store.ts';
 import { isDiskFull, rethrowStoreFull } from '../tracking/disk-full.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { RunJsonSummary } from './run-json.ts';
 import { EXIT_INTERNAL } from './io.ts';
-import { diag } from '../diagnostics/diagnostic.ts';
 import { filterNodes } from '../ir/filter.ts';
 import { checkJoinable, checkRunKey } from '../runtime/shared-run.ts';
 import type { Snapshot } from '../runtime/tracker.ts';
@@ -107,6 +107,8 @@ async function runAndReport(io: Io, root: string, pipelineName: string | undefin
   const stamping = flags.track ? import('../tracking/git.ts').then((m) => m.gitStamp(root, { exclude: [storeDirOf(root)], cacheFile: path.join(storeDirOf(root), 'cache', 'git-stamp.json') })).catch(() => null) : null;
   try {
     if (flags.runId !== undefined) checkRunKey(flags.runId);
+    // A malformed KILN_OBJECTS is the environment's mistake: said before the compile, not after.
+    objectsRemoteFromEnv();
     const prepared = await prepareRun(req);
     // A shared run's invocation is the workflow's (its filters); --task only picks this process's share of it.
     const selection = prepared.nodes;
@@ -205,6 +207,9 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   await tracked?.tracker.flush().catch((e: unknown) => {
     if (!isDiskFull(e)) throw e;
   });
+  // Shared after the record is complete, so that the run stays recorded here whatever the registry does.
+  const unshared = tracked ? await shareOutputs(io, tracked) : [];
+  if (unshared.length && result.status !== 'FINISHED') result.diagnostics.push(...unshared);
   if (summary) {
     summary.data.status = result.status === 'RUNNING' ? 'FAILED' : result.status;
     summary.nodes(prepared.nodes.map((n) => n.name), result.executions);
@@ -234,8 +239,32 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   else if (Object.keys(metrics).length) io.out(formatMetrics(metrics));
   const ran = result.executions.length;
   const cached = result.executions.filter((x) => x.cacheHit).length;
+  // Every pull of the run, the artifact build's included: what this machine fetched because it needed it.
+  const pulled = tracked?.tracking.remote?.pulled ?? [];
+  if (pulled.length) io.err(`pulled ${pulled.length} object(s) (${bytes(pulled.reduce((n, p) => n + p.size, 0))}) from ${tracked!.tracking.remote!.remote}\n`);
   io.err(`${tracked ? `run ${tracked.recorder.runId}` : 'run (not tracked)'} finished: ${ran} node(s)${cached ? `, ${cached === ran ? 'all' : cached} skipped as unchanged` : ''}\n`);
+  // The run is recorded and its outputs are here; only sharing them failed, and that is the user's to retry.
+  if (unshared.length) return say(unshared) || EXIT_USER;
   return EXIT_OK;
+}
+
+/** Pushes what the run's nodes wrote to the objects repository, when there is one; KILN4045 when some of it did not get there. */
+const bytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+
+async function shareOutputs(io: Io, tracked: Tracked): Promise<Diagnostic[]> {
+  const remote = tracked.tracking.remote;
+  if (!remote || !tracked.remoteRef) return [];
+  const { OciClient } = await import('../oci/client.ts');
+  const { pushRunObjects } = await import('../tracking/remote-push.ts');
+  const run = await tracked.tracking.runs.getRun(tracked.recorder.runId);
+  const outcome = await pushRunObjects(run, remote.local, new OciClient(tracked.remoteRef, { push: true }));
+  if (outcome.failed.length === 0) {
+    if (outcome.manifest) io.err(`shared ${outcome.objects} object(s) through ${outcome.remote}:${outcome.tag}: ${outcome.uploaded} uploaded (${bytes(outcome.uploadedBytes)}), ${outcome.present} already there\n`);
+    return [];
+  }
+  const owners = [...new Set(outcome.failed.map((f) => f.owner))];
+  const shown = owners.length > 6 ? `${owners.slice(0, 6).join(', ')} and ${owners.length - 6} more` : owners.join(', ');
+  return [diag('KILN4045', { run: run.id, count: outcome.failed.length, remote: outcome.remote, outputs: shown, reason: outcome.failed[0].reason, tag: outcome.tag })];
 }
 
 /** What of this run departs from the committed declarations, kept with the run for `kiln publish` to judge. */
@@ -255,7 +284,8 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, s
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
   const storeDir = path.join(req.root, prepared.ir.settings.storeDir);
-  const tracking = openTracking(storeDir);
+  const remoteRef = objectsRemoteOf(prepared.ir.settings);
+  const tracking = openTracking(storeDir, { objectsRemote: remoteRef });
   try {
     const early = storeDir === storeDirOf(req.root) ? await stamping : null;
     const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));
@@ -284,7 +314,7 @@ async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, s
       recorder = await RunRecorder.start(tracking.runs, start);
     }
     const tracker = new ObjectStoreTracker(req.root, tracking.runs, tracking.objects, path.join(storeDir, 'cache', 'file-hashes.json'));
-    return { tracking, recorder, tracker, close: () => tracking.close() };
+    return { tracking, recorder, tracker, remoteRef, close: () => tracking.close() };
   } catch (e) {
     // No run was started (or recording it failed): the caller only closes what it got back.
     tracking.close();

@@ -8,6 +8,7 @@ import { diag, KilnError } from '../diagnostics/index.ts';
 import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
 import { storeDirOf as projectStoreDir } from '../config/store-dir.ts';
+import { objectsRemoteOf, objectsSettingOf } from '../config/objects-remote.ts';
 import { addRunsDeleteCommand } from './runs-delete.ts';
 
 interface Common {
@@ -95,10 +96,14 @@ function storeDirOf(io: Io, opts: Common): string {
   return projectStoreDir(path.resolve(io.cwd, opts.project ?? '.'));
 }
 
-/** Opens the project's store, or returns null when there is none yet (reading commands never create one). */
-function openExisting(io: Io, opts: Common): Tracking | null {
+/**
+ * Opens the project's store, or returns null when there is none yet (reading commands never create one). `objects`:
+ * with the objects repository behind it (kiln.yaml `objects:`, KILN_OBJECTS), for a command that reads objects' content.
+ */
+function openExisting(io: Io, opts: Common, objects = false): Tracking | null {
   const dir = storeDirOf(io, opts);
-  return storeExists(dir) ? openTracking(dir) : null;
+  if (!storeExists(dir)) return null;
+  return openTracking(dir, objects ? { objectsRemote: objectsRemoteOf({ objects: objectsSettingOf(path.resolve(io.cwd, opts.project ?? '.')) }) } : {});
 }
 
 function parseLimit(value: string): number {
@@ -207,12 +212,12 @@ function compareText(io: Io, c: RunComparison, shortA: string, shortB: string): 
 }
 
 /** Runs a command body: closes the store, and turns failures into diagnostics (as JSON with --json). */
-function action(io: Io, setExit: (code: number | Promise<number>) => void, opts: Common, body: (tracking: Tracking | null) => Promise<void>): void {
+function action(io: Io, setExit: (code: number | Promise<number>) => void, opts: Common, body: (tracking: Tracking | null) => Promise<void>, objects = false): void {
   setExit(
     (async () => {
       let tracking: Tracking | null = null;
       try {
-        tracking = openExisting(io, opts);
+        tracking = openExisting(io, opts, objects);
         await body(tracking);
         return EXIT_OK;
       } catch (e) {
@@ -269,7 +274,8 @@ export const runsCommand: CommandModule = {
           if (!t) throw notFound(io, opts, id);
           const written = await getRunFile(t, io.cwd, id, file, opts.out);
           io.out(opts.json ? JSON.stringify({ file, path: written }, null, 2) + '\n' : `wrote ${displayPath(io, written)}\n`);
-        }),
+          // A file of a run recorded on another machine comes from the objects repository.
+        }, true),
       );
 
     withCommon(runs.command('compare').description('parameters and metrics of two runs side by side').argument('<a>', 'first run').argument('<b>', 'second run')).action(

@@ -34,6 +34,7 @@ export function normalizeProject(raw: RawProject, root: string, location?: Sourc
     }),
     publish: { target: raw.publish?.target ? clean(raw.publish.target) : null },
     ...(raw.argo ? { argo: raw.argo } : {}),
+    objects: raw.objects ?? null,
     ...(location ? { location } : {}),
   };
 }

@@ -12,6 +12,7 @@ import type { ProjectSettings } from '../ir/types.ts';
 import type { DeclarationKind } from './schemas.ts';
 import { checkProjectPaths } from './project-paths.ts';
 import { publishTargetOverride } from './publish-target.ts';
+import { checkObjectsSetting } from './objects-remote.ts';
 
 export interface LoadedFile extends YamlFile {
   kind: DeclarationKind;
@@ -75,7 +76,7 @@ export async function loadProject(host: ProjectHost): Promise<LoadedProject> {
   const settings = normalizeProject(raw, host.root, locate(projectFile, ''), hookLocations);
   if (raw.generated !== undefined) settings.generatedLocation = locate(projectFile, '/generated');
   // kiln writes generated/ and the store, reads the declarations and imports the hooks: all of them inside the project.
-  const pathProblems = await checkProjectPaths(raw, settings, host, projectFile);
+  const pathProblems = [...(await checkProjectPaths(raw, settings, host, projectFile)), ...(raw.objects !== undefined ? checkObjectsSetting(raw.objects, locate(projectFile, '/objects')) : [])];
   out.diagnostics.push(...pathProblems);
   if (pathProblems.length) return out;
   const override = publishTargetOverride();

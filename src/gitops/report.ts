@@ -75,7 +75,9 @@ export async function buildReport(opts: ReportOptions): Promise<{ report: Report
 
   const { openTracking, storeExists } = await import('../tracking/index.ts');
   const storeDir = path.join(ir.settings.root, ir.settings.storeDir);
-  const tracking = storeExists(storeDir) ? openTracking(storeDir) : null;
+  const { objectsRemoteOf } = await import('../config/objects-remote.ts');
+  // Images of a run recorded on another machine (main's, in CI) come from the objects repository.
+  const tracking = storeExists(storeDir) ? openTracking(storeDir, { objectsRemote: objectsRemoteOf(ir.settings) }) : null;
   try {
     const latest = async (commit: string): Promise<RunRecord | null> => {
       const s = tracking ? await tracking.runs.latestFinishedRun(pipeline.name, commit) : null;

@@ -123,6 +123,8 @@ export interface ProjectSettings {
   publish: { target: string | null };
   /** kiln.yaml's `argo:` section (service account, Secret name, node selector...), when it has one. */
   argo?: ArgoSettings;
+  /** kiln.yaml's `objects:` (an oci:// repository sharing node outputs), as written; KILN_OBJECTS overrides it at run time. */
+  objects?: string | null;
   location?: SourceLocation;
   /** Where kiln.yaml says `generated:` (absent when the default is used). */
   generatedLocation?: SourceLocation;

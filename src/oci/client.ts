@@ -133,13 +133,20 @@ export class OciClient {
   }
 
   async hasBlob(digest: string): Promise<boolean> {
-    const res = await this.send('HEAD', this.repo(`blobs/${digest}`), { what: `checking blob ${digest.slice(7, 19)}`, ok: [200, 404] });
-    return res.status === 200;
+    return (await this.blobSize(digest)) !== null;
   }
 
-  /** Uploads `file` as the blob `digest` unless the registry has it; returns whether it was sent. */
-  async pushBlob(file: string, digest: string, size: number): Promise<boolean> {
-    if (await this.hasBlob(digest)) return false;
+  /** The size the registry gives for blob `digest` (HEAD; NaN when it gives none), or null when it has no such blob. */
+  async blobSize(digest: string): Promise<number | null> {
+    const res = await this.send('HEAD', this.repo(`blobs/${digest}`), { what: `checking blob ${digest.slice(7, 19)}`, ok: [200, 404] });
+    if (res.status !== 200) return null;
+    const length = res.headers.get('content-length');
+    return length !== null && /^\d+$/.test(length) ? Number(length) : NaN;
+  }
+
+  /** Uploads `file` as the blob `digest` unless the registry has it (`check`: ask first, the default); returns whether it was sent. */
+  async pushBlob(file: string, digest: string, size: number, opts: { check?: boolean } = {}): Promise<boolean> {
+    if (opts.check !== false && (await this.hasBlob(digest))) return false;
     const what = `uploading blob ${digest.slice(7, 19)} (${size} bytes)`;
     const start = await this.send('POST', this.repo('blobs/uploads/'), { what, ok: [202] });
     let location = this.locationOf(start, what);

@@ -142,6 +142,10 @@ export class ObjectStoreTracker implements ContentTracker {
     return { fingerprint, runId: hit.runId, outputs };
   }
 
+  async restorableHere(snapshot: Snapshot): Promise<boolean> {
+    return !snapshot.ref || !this.objects.hasCompleteHere || this.objects.hasCompleteHere(snapshot.ref);
+  }
+
   async restoreFiles(dataset: Dataset<unknown>, snapshot: Snapshot): Promise<void> {
     const storage = storageOf(dataset);
     if (!storage || !snapshot.ref) throw new Error(`internal error: cannot restore ${dataset.describe().name}`);

@@ -88,6 +88,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
   const datasets = new Map<string, Dataset<unknown>>();
   const hashes = new Map<string, string>();
   const pendingRestore = new Map<string, Snapshot>();
+  /** Missing file outputs of skipped nodes whose objects are on a remote: pulled and restored by their first reader, if any. */
+  const pendingFileRestore = new Map<string, Snapshot>();
   const restoring = new Map<string, Promise<void>>();
   const done = new Set<string>();
 
@@ -189,12 +191,20 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
       pendingRestore.delete(name);
       restoring.set(name, tracker!.restoreValue(pending).then((v) => dataset(name).save(v)));
     }
+    const pendingFile = pendingFileRestore.get(name);
+    if (pendingFile) {
+      pendingFileRestore.delete(name);
+      restoring.set(name, restoreOutput(name, pendingFile));
+    }
     const restore = restoring.get(name);
     if (restore) await restore;
     const value = await dataset(name).load();
     if (hooks.length) await call('afterDatasetLoaded', { run: opts.run, node, dataset: name, data: value, durationMs: performance.now() - start });
     return value;
   };
+
+  const restoreOutput = (name: string, snap: Snapshot): Promise<void> =>
+    tracker!.restoreFiles(dataset(name), snap).catch((e: unknown) => rethrowDatasetFull(e, name, shownPath(name), path.resolve(opts.datasetEnv.root, shownPath(name)), 'restoring'));
 
   /** The content hash of an input, or null when its content cannot be hashed (a value v8 cannot serialize). */
   const inputHash = async (name: string): Promise<string | null> => {
@@ -266,8 +276,11 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
             const snap = hit.outputs[o.dataset];
             if (persisted(o.dataset)) {
               const current = await tracker.snapshotFiles(dataset(o.dataset), false);
-              if (current?.hash !== snap.hash) {
-                await tracker.restoreFiles(dataset(o.dataset), snap).catch((e: unknown) => rethrowDatasetFull(e, o.dataset, shownPath(o.dataset), path.resolve(opts.datasetEnv.root, shownPath(o.dataset)), 'restoring'));
+              if (!current && tracker.restorableHere && !(await tracker.restorableHere(snap))) {
+                // Pulling it from the remote costs a download: only a node that runs and reads it pays for that.
+                pendingFileRestore.set(o.dataset, snap);
+              } else if (current?.hash !== snap.hash) {
+                await restoreOutput(o.dataset, snap);
                 // A missing file is simply put back; a different one was most likely edited by hand, and that edit is now gone.
                 if (current) {
                   (execution.restored ??= []).push(o.dataset);

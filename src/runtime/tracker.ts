@@ -27,6 +27,11 @@ export interface ContentTracker {
   snapshotValue(value: unknown, store: boolean): Promise<Snapshot | null>;
   /** An earlier successful execution of this node with this fingerprint whose outputs are all restorable. */
   lookup(node: string, fingerprint: string): Promise<CachedExecution | null>;
+  /**
+   * Whether restoring the snapshot reads only this machine's disk. When not (its objects are on a remote), the runner
+   * restores a missing output only once something reads it. Absent: always.
+   */
+  restorableHere?(snapshot: Snapshot): Promise<boolean>;
   /** Writes a stored snapshot back to a file dataset's location. */
   restoreFiles(dataset: Dataset<unknown>, snapshot: Snapshot): Promise<void>;
   /** Reads a stored in-memory value back. */

@@ -1,10 +1,13 @@
 // Public surface of tracking: open a project's store (runs, registry, objects) and stamp a run with git.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SqliteRunStore, STORE_DATABASE } from './sqlite-store.ts';
+import { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
 import { SqliteModelRegistry, type ModelRegistry } from './registry.ts';
 import type { SqliteOpenOptions } from './sqlite.ts';
-import type { ObjectStore } from './objects.ts';
+import { LocalObjectStore, type ObjectStore } from './objects.ts';
+import { RemoteBackedObjectStore } from './remote-objects.ts';
+import { OciClient } from '../oci/client.ts';
+import type { OciReference } from '../oci/reference.ts';
 
 export * from './store.ts';
 export * from './registry.ts';
@@ -22,15 +25,27 @@ export interface Tracking {
   runs: SqliteRunStore;
   registry: ModelRegistry;
   objects: ObjectStore;
+  /** The objects repository behind the local object store (kiln.yaml `objects:`), when there is one. */
+  remote: RemoteBackedObjectStore | null;
   /** Ids of runs found dead and marked KILLED on open. */
   reaped: string[];
   close(): void;
 }
 
-/** Opens (creating when needed) the store in `storeDir`, which is `<project>/.kiln` unless kiln.yaml says otherwise. */
-export function openTracking(storeDir: string, opts: SqliteOpenOptions = {}): Tracking {
-  const runs = SqliteRunStore.open(storeDir, opts);
-  return { runs, registry: new SqliteModelRegistry(runs.database), objects: runs.objects, reaped: runs.reapedOnOpen, close: () => runs.close() };
+/**
+ * Opens (creating when needed) the store in `storeDir`, which is `<project>/.kiln` unless kiln.yaml says otherwise;
+ * with `objectsRemote` (objectsRemoteOf in src/config/objects-remote.ts), objects missing locally come from there.
+ */
+export function openTracking(storeDir: string, opts: SqliteOpenOptions & { objectsRemote?: OciReference | null } = {}): Tracking {
+  const { objectsRemote, ...open } = opts;
+  let remote: RemoteBackedObjectStore | null = null;
+  if (objectsRemote) {
+    const local = new LocalObjectStore(path.join(storeDir, STORE_OBJECTS));
+    local.sweepDeadTemporaries();
+    remote = new RemoteBackedObjectStore(local, new OciClient(objectsRemote));
+  }
+  const runs = SqliteRunStore.open(storeDir, remote ? { ...open, objects: remote } : open);
+  return { runs, registry: new SqliteModelRegistry(runs.database), objects: runs.objects, remote, reaped: runs.reapedOnOpen, close: () => runs.close() };
 }
 
 /** Whether `storeDir` holds a run store already; read-only commands use it to avoid creating one. */

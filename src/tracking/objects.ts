@@ -54,6 +54,8 @@ export interface ObjectStore {
   reuse(hash: string): Promise<boolean>;
   /** `has`, and for a tree every file it lists too. */
   hasComplete(hash: string): Promise<boolean>;
+  /** `hasComplete` on this machine's disk alone, for a store with a remote behind it (remote-objects.ts); absent: the same. */
+  hasCompleteHere?(hash: string): Promise<boolean>;
   /** The bytes of an object, checked against its hash. */
   getBytes(hash: string): Promise<Buffer>;
   /** The entries of a tree object, or null when the object is a file. */

@@ -92,6 +92,10 @@ export interface KilnProject {
     parallelism?: number;
   };
   /**
+   * An OCI repository, oci://<registry>/<namespace>/<repo>, that shares node outputs between machines: each run pushes the objects its nodes wrote as blobs (one manifest per run, tagged run-<run id>), and a run that skips a node pulls the outputs it needs from there, verified, into the local store. KILN_OBJECTS in the environment overrides it. Absent: outputs stay in the local store only.
+   */
+  objects?: string;
+  /**
    * Where `kiln publish` publishes artifacts: a folder, or an OCI registry.
    */
   publish?: {

@@ -52,6 +52,7 @@ describe('normalizeProject', () => {
       allowedPaths: [],
       hooks: [],
       publish: { target: null },
+      objects: null,
     });
   });
 

@@ -10,10 +10,14 @@ export interface KilnProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `kiln <args>` in `cwd`, colour off, without vitest's environment. */
-export function startKiln(args: string[], cwd: string): KilnProcess {
+/** Starts `kiln <args>` in `cwd`, colour off, without vitest's environment, plus `extraEnv` (undefined removes a variable). */
+export function startKiln(args: string[], cwd: string, extraEnv: Record<string, string | undefined> = {}): KilnProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'KILN_DEBUG']) delete env[k];
+  for (const [k, v] of Object.entries(extraEnv)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -27,8 +31,8 @@ export function startKiln(args: string[], cwd: string): KilnProcess {
 }
 
 /** Runs `kiln <args>` to the end. */
-export function kiln(args: string[], cwd: string) {
-  return startKiln(args, cwd).exited;
+export function kiln(args: string[], cwd: string, extraEnv: Record<string, string | undefined> = {}) {
+  return startKiln(args, cwd, extraEnv).exited;
 }
 
 export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

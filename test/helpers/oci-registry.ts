@@ -20,7 +20,8 @@ export interface TestRegistry {
   user: string;
   password: string;
   blobFile(digest: string): string;
-  stop(): Promise<void>;
+  /** Stops the registry; its storage folder is removed unless `keepStorage` (for a restart). */
+  stop(opts?: { keepStorage?: boolean }): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -66,13 +67,16 @@ async function tokenService(dir: string, user: string, password: string, service
   return { realm, cert, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** Starts a registry; `auth` none (anonymous), basic (htpasswd) or token (bearer challenge). */
-export async function startRegistry(auth: 'none' | 'basic' | 'token' = 'none'): Promise<TestRegistry> {
+/**
+ * Starts a registry; `auth` none (anonymous), basic (htpasswd) or token (bearer challenge). `restart` starts it again
+ * on the storage and credentials of one stopped with `stop({ keepStorage: true })`, as a registry restarted after an outage.
+ */
+export async function startRegistry(auth: 'none' | 'basic' | 'token' = 'none', restart?: TestRegistry): Promise<TestRegistry> {
   if (!fs.existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} is missing: the OCI tests need the real registry; install it with apt-get install -y docker-registry (.ci/run does)`);
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-registry-')));
+  const dir = restart ? path.dirname(restart.storage) : fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-registry-')));
   const storage = path.join(dir, 'data');
   const user = 'kiln-ci';
-  const password = randomBytes(12).toString('hex');
+  const password = restart?.password ?? randomBytes(12).toString('hex');
   const port = await freePort();
   let authYaml = '';
   let token: Awaited<ReturnType<typeof tokenService>> | null = null;
@@ -108,11 +112,11 @@ export async function startRegistry(auth: 'none' | 'basic' | 'token' = 'none'): 
     user,
     password,
     blobFile: (digest) => path.join(storage, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data'),
-    async stop() {
+    async stop(opts = {}) {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;
       await token?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!opts.keepStorage) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
