@@ -5,9 +5,9 @@ import type { CommandModule } from './main.ts';
 import { handleFailure, displayPath, EXIT_OK, type Io } from './io.ts';
 import { getRunFile } from './runs-get.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
-import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
+import { openProjectTracking, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
-import { storeDirOf as projectStoreDir } from '../config/store-dir.ts';
+import { runStoreOf } from '../config/run-store.ts';
 import { addRunsDeleteCommand } from './runs-delete.ts';
 
 interface Common {
@@ -91,14 +91,15 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Where the runs are, for messages: the store's folder, or its URL with the password masked. */
 function storeDirOf(io: Io, opts: Common): string {
-  return projectStoreDir(path.resolve(io.cwd, opts.project ?? '.'));
+  const location = runStoreOf(path.resolve(io.cwd, opts.project ?? '.'));
+  return location.kind === 'sqlite' ? location.dir : location.display;
 }
 
 /** Opens the project's store, or returns null when there is none yet (reading commands never create one). */
-function openExisting(io: Io, opts: Common): Tracking | null {
-  const dir = storeDirOf(io, opts);
-  return storeExists(dir) ? openTracking(dir) : null;
+function openExisting(io: Io, opts: Common): Promise<Tracking | null> {
+  return openProjectTracking(path.resolve(io.cwd, opts.project ?? '.'));
 }
 
 function parseLimit(value: string): number {
@@ -212,7 +213,7 @@ function action(io: Io, setExit: (code: number | Promise<number>) => void, opts:
     (async () => {
       let tracking: Tracking | null = null;
       try {
-        tracking = openExisting(io, opts);
+        tracking = await openExisting(io, opts);
         await body(tracking);
         return EXIT_OK;
       } catch (e) {

@@ -69,9 +69,8 @@ export async function buildReport(opts: ReportOptions): Promise<{ report: Report
   const head = await headCommit(repo, 'report');
   const base = opts.base ? { commit: await resolveRevision(repo, opts.base), label: opts.base } : await mergeBaseWithMain(repo, head, ir.settings.mainBranch);
 
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
-  const storeDir = path.join(ir.settings.root, ir.settings.storeDir);
-  const tracking = storeExists(storeDir) ? openTracking(storeDir) : null;
+  const { openProjectTracking } = await import('../tracking/index.ts');
+  const tracking = await openProjectTracking(ir.settings.root);
   try {
     const latest = async (commit: string): Promise<RunRecord | null> => {
       const s = tracking ? await tracking.runs.latestFinishedRun(pipeline.name, commit) : null;

@@ -5,6 +5,7 @@ import { SqliteRunStore, STORE_DATABASE } from './sqlite-store.ts';
 import { SqliteModelRegistry, type ModelRegistry } from './registry.ts';
 import type { SqliteOpenOptions } from './sqlite.ts';
 import type { ObjectStore } from './objects.ts';
+import type { RunStore } from './store.ts';
 
 export * from './store.ts';
 export * from './registry.ts';
@@ -12,14 +13,15 @@ export * from './registry.ts';
 export type { GitStamp, GitStampOptions, UncommittedFile, UncommittedStatus } from './git.ts';
 export { LocalObjectStore, hashFile, hashTree, hashPath, sha256, type ObjectStore, type ObjectKind, type TreeEntry } from './objects.ts';
 export { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
+export { openProjectTracking, embeddedStoreDir } from './open.ts';
 export { flattenParams } from './params.ts';
 export { parseFilter, compileFilter, filterToSql, type FilterExpr, type SqlCondition } from './filter.ts';
 export { compareRuns, type RunComparison } from './compare.ts';
 export { SCHEMA_VERSION } from './migrations.ts';
 
-/** The tracking side of a project: its run store, model registry and object store, on one database connection. */
-export interface Tracking {
-  runs: SqliteRunStore;
+/** The tracking side of a project: its run store, model registry and object store. */
+export interface Tracking<Runs extends RunStore = RunStore> {
+  runs: Runs;
   registry: ModelRegistry;
   objects: ObjectStore;
   /** Ids of runs found dead and marked KILLED on open. */
@@ -28,7 +30,7 @@ export interface Tracking {
 }
 
 /** Opens (creating when needed) the store in `storeDir`, which is `<project>/.kiln` unless kiln.yaml says otherwise. */
-export function openTracking(storeDir: string, opts: SqliteOpenOptions = {}): Tracking {
+export function openTracking(storeDir: string, opts: SqliteOpenOptions = {}): Tracking<SqliteRunStore> {
   const runs = SqliteRunStore.open(storeDir, opts);
   return { runs, registry: new SqliteModelRegistry(runs.database), objects: runs.objects, reaped: runs.reapedOnOpen, close: () => runs.close() };
 }

@@ -190,6 +190,13 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs DROP COLUMN git_uncommitted;
     `,
   },
+  {
+    version: 5,
+    name: 'heartbeats of running runs',
+    // The last sign of life of the process that runs it, written a third of the lease apart: a run of another host
+    // (a store on a shared disk) is KILLED when it is older than the lease. NULL: recorded before, or not beating.
+    sql: `ALTER TABLE runs ADD COLUMN heartbeat INTEGER;`,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;
