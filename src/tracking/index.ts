@@ -13,7 +13,7 @@ export * from './registry.ts';
 export type { GitStamp, GitStampOptions, UncommittedFile, UncommittedStatus } from './git.ts';
 export { LocalObjectStore, hashFile, hashTree, hashPath, sha256, type ObjectStore, type ObjectKind, type TreeEntry } from './objects.ts';
 export { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
-export { openProjectTracking, embeddedStoreDir } from './open.ts';
+export { openProjectTracking, openPostgresTracking, embeddedStoreDir } from './open.ts';
 export { flattenParams } from './params.ts';
 export { parseFilter, compileFilter, filterToSql, type FilterExpr, type SqlCondition } from './filter.ts';
 export { compareRuns, type RunComparison } from './compare.ts';

@@ -6,6 +6,8 @@ import { runStoreOf, type RunStoreLocation } from '../config/run-store.ts';
 import type { Tracking } from './index.ts';
 import { LocalObjectStore } from './objects.ts';
 import type { ModelRegistry } from './registry.ts';
+import type { PostgresOpenOptions, PostgresRunStore } from './postgres/store.ts';
+import type { PostgresTarget } from './postgres/connection.ts';
 
 export interface OpenProjectTracking {
   /** Create the embedded store when there is none yet (commands that record); reading commands get null instead. */
@@ -27,12 +29,16 @@ function unsharedRegistry(store: string): ModelRegistry {
 export async function openProjectTracking(projectRoot: string, opts: OpenProjectTracking = {}, location: RunStoreLocation = runStoreOf(projectRoot)): Promise<Tracking | null> {
   const { openTracking, storeExists } = await import('./index.ts');
   if (location.kind === 'sqlite') return opts.create || storeExists(location.dir) ? openTracking(location.dir) : null;
+  return openPostgresTracking({ url: location.url, display: location.display, variables: location.variables }, location.dir);
+}
+
+/** Runs in PostgreSQL at `target`, objects in the local folder `storeDir` (`<project>/.kiln`). */
+export async function openPostgresTracking(target: PostgresTarget, storeDir: string, opts: PostgresOpenOptions = {}): Promise<Tracking<PostgresRunStore>> {
   const { PostgresRunStore } = await import('./postgres/store.ts');
-  const { STORE_OBJECTS } = await import('./sqlite-store.ts');
-  const objects = new LocalObjectStore(path.join(location.dir, STORE_OBJECTS));
-  const runs = await PostgresRunStore.open({ url: location.url, display: location.display, variables: location.variables }, objects);
+  const objects = new LocalObjectStore(path.join(storeDir, 'objects'));
+  const runs = await PostgresRunStore.open(target, objects, opts);
   objects.sweepDeadTemporaries();
-  return { runs, registry: unsharedRegistry(location.display), objects, reaped: runs.reapedOnOpen, close: () => runs.close() };
+  return { runs, registry: unsharedRegistry(target.display), objects, reaped: runs.reapedOnOpen, close: () => runs.close() };
 }
 
 /**
