@@ -32,7 +32,7 @@ function storeLocation(file: string, text: string): SourceLocation {
   const lines = text.split('\n');
   const line = lines.findIndex((l) => /^store\s*:/.test(l));
   if (line < 0) return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
-  const valueColumn = lines[line].indexOf(':') + 2;
+  const valueColumn = /^store\s*:\s*/.exec(lines[line])![0].length + 1;
   return { file, line: line + 1, column: valueColumn, endLine: line + 1, endColumn: Math.max(valueColumn, lines[line].replace(/\s+(#.*)?$/, '').length), pointer: '/store' };
 }
 

@@ -1,5 +1,4 @@
-// Run store URLs (postgres://user:password@host:port/database) as they may be shown: the password never leaves the
-// process in a message, a log line or a run record.
+// Run store URLs: a folder or a URL, PostgreSQL or not, and (re-exported) how they are shown with the password masked.
 
 /** The schemes of a PostgreSQL run store, as libpq accepts them. */
 export const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
@@ -9,20 +8,5 @@ export const isStoreUrl = (store: string): boolean => /^[A-Za-z][A-Za-z0-9+.-]*:
 
 export const isPostgresUrl = (store: string): boolean => POSTGRES_URL.test(store);
 
-const USERINFO_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/;
-const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&#]*/gi;
-
-/** `url` with its password (in the user part or as a `password=` parameter) replaced by `***`. */
-export function maskStoreUrl(url: string): string {
-  return url.replace(USERINFO_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***');
-}
-
-/** Every URL inside `text` masked: error messages of the driver and command lines may quote one. */
-export function maskUrlsIn(text: string): string {
-  return text.replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s'"`]+/g, (url) => maskStoreUrl(url));
-}
-
-/** A command line to record with a run: an argument holding a store URL (or KILN_STORE=…) keeps no password. */
-export function maskCommand(argv: readonly string[]): string[] {
-  return argv.map((arg) => maskUrlsIn(arg));
-}
+/** `url` with its password masked (see ../url-secrets.ts, which also masks code frames and command lines). */
+export { maskUrlPassword as maskStoreUrl, maskUrlsIn, maskCommand } from '../url-secrets.ts';
