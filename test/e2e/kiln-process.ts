@@ -10,9 +10,9 @@ export interface KilnProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `kiln <args>` in `cwd`, colour off, without vitest's environment. */
-export function startKiln(args: string[], cwd: string): KilnProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+/** Starts `kiln <args>` in `cwd`, colour off, without vitest's environment, with `extra` variables added. */
+export function startKiln(args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}): KilnProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
   for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'KILN_DEBUG']) delete env[k];
   const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -27,8 +27,8 @@ export function startKiln(args: string[], cwd: string): KilnProcess {
 }
 
 /** Runs `kiln <args>` to the end. */
-export function kiln(args: string[], cwd: string) {
-  return startKiln(args, cwd).exited;
+export function kiln(args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) {
+  return startKiln(args, cwd, extra).exited;
 }
 
 export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

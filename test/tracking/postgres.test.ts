@@ -1,5 +1,6 @@
 // What only a shared store has: migrations raced by processes that open it at once, a newer schema refused, a server
 // that is down or refuses the login (the URL shown masked), and cached executions that another machine recorded.
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,9 @@ import { POSTGRES_SCHEMA_VERSION } from '../../src/tracking/postgres/migrations.
 import { diagnosticOf, newRun, tempDir } from './helpers.ts';
 import { postgresCluster, postgresTracking } from './backends.ts';
 import { skipPostgres } from '../helpers/postgres.ts';
+import { runMain } from '../helpers/cli.ts';
+import { makeProject } from '../helpers/project.ts';
+import { openProjectTracking } from '../../src/tracking/index.ts';
 
 const schemaOf = async (url: string) => {
   const c = new pg.Client({ connectionString: url });
@@ -77,7 +81,7 @@ describe.skipIf(skipPostgres())('PostgreSQL run store', () => {
     expect((await b.runs.findCachedExecution('fit_vocabulary', 'fp'))?.outputs).toEqual({ vocabulary: { sha256: object, object } });
   });
 
-  it('records 100 nodes in one transaction: a refused batch leaves none of them', async () => {
+  it('records 100 nodes in one call, in order with their datasets; a finished run refuses the batch (KILN4010) and keeps its nodes', async () => {
     const url = await (await postgresCluster()).freshStore();
     const t = await postgresTracking(url, path.join(tempDir(), '.kiln'));
     const run = await t.runs.createRun(newRun());
@@ -92,6 +96,31 @@ describe.skipIf(skipPostgres())('PostgreSQL run store', () => {
     const d = await diagnosticOf(() => t.runs.recordNodes(run.id, nodes));
     expect(d.code).toBe('KILN4010');
     expect((await t.runs.getRun(run.id)).nodes).toHaveLength(100);
+  });
+
+  it('keeps the commands that only the embedded store supports off a shared one: gc and runs delete (KILN4037), the local registry (KILN4036)', async () => {
+    const url = await (await postgresCluster()).freshStore();
+    const root = makeProject({ 'kiln.yaml': 'name: p\n' });
+    const saved = process.env.KILN_STORE;
+    process.env.KILN_STORE = url;
+    try {
+      const gc = await runMain(['gc', '--project', root], { cwd: root });
+      expect(gc.code).toBe(1);
+      expect(gc.stderr).toContain('KILN4037');
+      expect(gc.stderr).toContain('postgres://kiln:***@');
+      const del = await runMain(['runs', 'delete', '01aaaaaaaaaaaaaaaaaaaaaaaa', '--project', root], { cwd: root });
+      expect(del.code).toBe(1);
+      expect(del.stderr).toContain('KILN4037');
+      const tracking = (await openProjectTracking(root))!;
+      const d = await diagnosticOf(() => tracking.registry.listModels()).finally(() => tracking.close());
+      expect(d.code).toBe('KILN4036');
+      expect(d.hint).toContain('oci://');
+    } finally {
+      if (saved === undefined) delete process.env.KILN_STORE;
+      else process.env.KILN_STORE = saved;
+    }
+    // Nothing was created beside the project: the runs are in PostgreSQL.
+    expect(fs.existsSync(path.join(root, '.kiln', 'kiln.db'))).toBe(false);
   });
 });
 
