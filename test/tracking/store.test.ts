@@ -72,6 +72,23 @@ describe.each(storeBackends)('run store on $name', (backend) => {
     expect(history[3].value).toBe(42);
   });
 
+  it('keeps every point of metric calls made at once (as the recorder makes them); a call for an ended run fails alone', async () => {
+    const { tracking } = await backend.store();
+    const run = await tracking.runs.createRun(newRun());
+    const ended = await tracking.runs.createRun(newRun());
+    await tracking.runs.finishRun(ended.id, { status: 'FINISHED' });
+    const calls = Array.from({ length: 200 }, (_, i) => tracking.runs.logMetrics(run.id, { loss: i, [`k${i % 3}`]: i }, { step: 199 - i, timestamp: 5000 + (i % 7) }));
+    const refused = codesOf(() => tracking.runs.logMetrics(ended.id, { loss: 1 }));
+    await Promise.all(calls);
+    expect(await refused).toEqual(['KILN4010']);
+    const rec = await tracking.runs.getRun(run.id);
+    // The highest step wins, whatever order the calls were written in.
+    expect(rec.metrics.loss).toEqual({ value: 0, step: 199, timestamp: 5000, historyLength: 200 });
+    expect(rec.metrics.k1).toMatchObject({ value: 1, step: 198 });
+    expect((await tracking.runs.metricHistory(run.id, 'loss')).map((p) => p.step)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect((await tracking.runs.getRun(ended.id)).metrics).toEqual({});
+  });
+
   it('records node executions with dataset hashes, files, and ends the run', async () => {
     const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun());

@@ -27,6 +27,16 @@ export interface PostgresOpenOptions {
 
 type Client = pg.PoolClient;
 
+interface PendingMetrics {
+  runId: string;
+  keys: string[];
+  values: Array<number | null>;
+  step: number;
+  timestamp: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 export class PostgresRunStore implements RunStore {
   readonly location: string;
   /** Runs found dead and marked KILLED when this store was opened. */
@@ -144,30 +154,77 @@ export class PostgresRunStore implements RunStore {
     });
   }
 
+  /** Metric points waiting for the statement in flight to end; written together by the next one. */
+  private pendingMetrics: PendingMetrics[] = [];
+  private metricsFlush: Promise<void> | null = null;
+
   async logMetrics(runId: string, metrics: Record<string, number>, opts: { step?: number; timestamp?: number } = {}): Promise<void> {
     const step = opts.step ?? 0;
     const timestamp = opts.timestamp ?? Date.now();
     checkMetrics(metrics, step);
     const keys = Object.keys(metrics);
     const values = keys.map((k) => (Number.isNaN(metrics[k]) ? null : metrics[k]));
-    // One statement, so one round trip: logging a metric per batch of training must stay cheap. The run's row is
-    // locked first; the points are written only when it is RUNNING, and its status says why they were not.
-    const rows = await this.read<{ status: RunStatus | null }>(
-      'recording metrics',
-      `WITH run AS (SELECT status FROM runs WHERE id = $1 FOR UPDATE),
-            points AS (SELECT * FROM unnest($2::text[], $3::float8[]) AS p(key, value) WHERE (SELECT status FROM run) = 'RUNNING'),
-            history AS (INSERT INTO metrics (run_id, key, value, step, timestamp) SELECT $1, key, value, $4, $5 FROM points),
-            latest AS (
-              INSERT INTO latest_metrics (run_id, key, value, step, timestamp) SELECT $1, key, value, $4, $5 FROM points
-              ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
-              WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp))
-       SELECT (SELECT status FROM run) AS status`,
-      [runId, keys, values, step, timestamp],
-      'kiln-log-metrics',
-    );
-    const status = rows[0]?.status ?? null;
-    if (status === null) throw new KilnError(diag('KILN4002', { id: runId, store: this.location }));
-    if (status !== 'RUNNING') throw new KilnError(diag('KILN4010', { run: runId, status, action: 'record metrics' }));
+    return new Promise<void>((resolve, reject) => {
+      this.pendingMetrics.push({ runId, keys, values, step, timestamp, resolve, reject });
+      this.metricsFlush ??= this.flushMetrics();
+    });
+  }
+
+  /**
+   * Writes the waiting points, one statement per batch (a round trip costs more than the rows): calls made while a
+   * statement is in flight, as the run recorder makes them, share the next one. The runs' rows are locked first; the
+   * points of a run are written only when it is RUNNING, and each call learns its run's status.
+   */
+  private async flushMetrics(): Promise<void> {
+    while (this.pendingMetrics.length) {
+      const batch = this.pendingMetrics.splice(0);
+      const points = batch.flatMap((b) => b.keys.map((key, i) => ({ runId: b.runId, key, value: b.values[i], step: b.step, timestamp: b.timestamp })));
+      // The latest point per run and key (highest step, then newest; a later call wins a tie), as SQLite keeps it.
+      const latest = new Map<string, (typeof points)[number]>();
+      for (const p of points) {
+        const k = `${p.runId}\u0000${p.key}`;
+        const cur = latest.get(k);
+        if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) latest.set(k, p);
+      }
+      const last = [...latest.values()];
+      let statuses: Map<string, RunStatus>;
+      try {
+        const rows = await this.read<{ id: string; status: RunStatus }>(
+          'recording metrics',
+          `WITH run AS (SELECT id, status FROM runs WHERE id = ANY($1::text[]) FOR UPDATE),
+                history AS (
+                  INSERT INTO metrics (run_id, key, value, step, timestamp)
+                  SELECT p.run_id, p.key, p.value, p.step, p.timestamp
+                  FROM unnest($2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS p(run_id, key, value, step, timestamp, n)
+                  JOIN run ON run.id = p.run_id AND run.status = 'RUNNING' ORDER BY p.n),
+                latest AS (
+                  INSERT INTO latest_metrics (run_id, key, value, step, timestamp)
+                  SELECT l.run_id, l.key, l.value, l.step, l.timestamp
+                  FROM unnest($7::text[], $8::text[], $9::float8[], $10::bigint[], $11::bigint[]) AS l(run_id, key, value, step, timestamp)
+                  JOIN run ON run.id = l.run_id AND run.status = 'RUNNING'
+                  ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+                  WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp))
+           SELECT id, status FROM run`,
+          [
+            [...new Set(batch.map((b) => b.runId))],
+            points.map((p) => p.runId), points.map((p) => p.key), points.map((p) => p.value), points.map((p) => p.step), points.map((p) => p.timestamp),
+            last.map((p) => p.runId), last.map((p) => p.key), last.map((p) => p.value), last.map((p) => p.step), last.map((p) => p.timestamp),
+          ],
+          'kiln-log-metrics',
+        );
+        statuses = new Map(rows.map((r) => [r.id, r.status]));
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+        continue;
+      }
+      for (const b of batch) {
+        const status = statuses.get(b.runId);
+        if (status === undefined) b.reject(new KilnError(diag('KILN4002', { id: b.runId, store: this.location })));
+        else if (status !== 'RUNNING') b.reject(new KilnError(diag('KILN4010', { run: b.runId, status, action: 'record metrics' })));
+        else b.resolve();
+      }
+    }
+    this.metricsFlush = null;
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
