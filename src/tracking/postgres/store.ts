@@ -126,7 +126,7 @@ export class PostgresRunStore implements RunStore {
       if (entries.length) await c.query('INSERT INTO tags (run_id, key, value) SELECT $1, * FROM unnest($2::text[], $3::text[])', [id, entries.map((e) => e[0]), entries.map((e) => e[1])]);
     });
     this.heartbeats.add(id);
-    return summary((await q.runRow(this.pool, id))!);
+    return summary((await this.guard('reading the new run', () => q.runRow(this.pool, id)))!);
   }
 
   private async insertParams(c: Client, runId: string, params: Record<string, JsonValue>): Promise<void> {
