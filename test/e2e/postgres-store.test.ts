@@ -8,6 +8,8 @@ import { cloneProject, warmProject } from '../helpers/warm-project.ts';
 import { fixturesDir } from '../helpers/project.ts';
 import { skipPostgres, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { kiln, startKiln, until } from './kiln-process.ts';
+import { anchorOf } from '../../src/artifact/anchor.ts';
+import { openPostgresTracking } from '../../src/tracking/index.ts';
 
 interface Listed {
   id: string;
@@ -136,6 +138,27 @@ describe.skipIf(skipPostgres())('kiln on a PostgreSQL run store', () => {
     const runs = JSON.parse((await kiln(['runs', 'list', '--project', root, '--json'], root, env)).stdout) as Listed[];
     // The cut-off run's process is gone: the next open marked it KILLED.
     expect(runs.map((r) => r.status)).toEqual(['FINISHED', 'KILLED']);
+  });
+
+  it("anchors an artifact a run built in .kiln/artifacts by that run's record in PostgreSQL", async () => {
+    const store = await cluster.freshStore();
+    const root = cloneProject(await warmProject(path.join(fixturesDir, 'projects', 'scorer')));
+    const r = await kiln(['run', '--project', root, '--json'], root, { KILN_STORE: store });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = (JSON.parse(r.stdout) as { run_id: string }).run_id;
+    const dir = path.join(root, '.kiln', 'artifacts', 'scorer', runId);
+    const saved = process.env.KILN_STORE;
+    process.env.KILN_STORE = store;
+    try {
+      const t = await openPostgresTracking({ url: store, display: 'test', variables: [] }, path.join(root, '.kiln'));
+      const digest = (await t.runs.getRun(runId)).tags['digest.scorer'];
+      t.close();
+      expect(digest).toMatch(/^[0-9a-f]{64}$/);
+      expect(await anchorOf(dir)).toBe(digest);
+    } finally {
+      if (saved === undefined) delete process.env.KILN_STORE;
+      else process.env.KILN_STORE = saved;
+    }
   });
 
   it('a refused login: exit 1 naming the store and the variable to set', async () => {
