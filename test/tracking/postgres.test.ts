@@ -11,6 +11,7 @@ import { skipPostgres } from '../helpers/postgres.ts';
 import { runMain } from '../helpers/cli.ts';
 import { makeProject } from '../helpers/project.ts';
 import { openProjectTracking } from '../../src/tracking/index.ts';
+import { resolveArtifact } from '../../src/artifact/resolve.ts';
 
 const schemaOf = async (url: string) => {
   const c = new pg.Client({ connectionString: url });
@@ -115,6 +116,8 @@ describe.skipIf(skipPostgres())('PostgreSQL run store', () => {
       const d = await diagnosticOf(() => tracking.registry.listModels()).finally(() => tracking.close());
       expect(d.code).toBe('KILN4036');
       expect(d.hint).toContain('oci://');
+      // `model@alias` of a local publish target: the same answer, not "no run store yet".
+      expect((await diagnosticOf(() => resolveArtifact('scorer@production', root))).code).toBe('KILN4036');
     } finally {
       if (saved === undefined) delete process.env.KILN_STORE;
       else process.env.KILN_STORE = saved;
