@@ -94,10 +94,19 @@ export function runLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Whether a RUNNING run is dead: on this host, when its process is gone; on another host, when its last heartbeat
- * (or, before any, its last sign of life) is older than the lease.
+ * Whether a RUNNING run is dead: on this host (same name, same boot), when its process is gone; elsewhere, when its last
+ * heartbeat (or, before any, its last sign of life) is older than the lease.
  */
 export function runIsDead(run: ProcessIdentity & { lastSeen: number }, now: number, leaseMs: number): boolean {
-  if (run.hostname === os.hostname()) return processLiveness(run) === 'gone';
+  if (run.hostname === os.hostname() && sameBoot(run)) return processLiveness(run) === 'gone';
   return now - run.lastSeen > leaseMs;
+}
+
+/**
+ * Whether a run recorded on a host of our name was started since this machine booted. Another boot may be a reboot,
+ * or another machine of the same name sharing the store (containers often share one): only the lease tells them apart.
+ */
+function sameBoot(p: ProcessIdentity): boolean {
+  const current = readBootId();
+  return p.start === null || current === null || p.start.split(':')[0] === current;
 }

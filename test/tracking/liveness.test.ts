@@ -1,6 +1,7 @@
 // Runs of another host: their process cannot be seen from here, so they live by their heartbeat. While the process
 // that started a run beats, the run stays RUNNING; once it stops for longer than the lease, the next open of the
 // store marks it KILLED. On both stores, with a lease short enough to be quick (KILN_RUN_LEASE_MS).
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -14,17 +15,17 @@ import { postgresTracking, storeBackends, type StoreBackend } from './backends.t
 const LEASE_MS = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Rewrites where run `id` says it runs, as if another machine had started it. */
-async function moveToHost(backend: StoreBackend, store: { storeDir: string; url: string | null }, id: string, hostname: string): Promise<void> {
+/** Rewrites where run `id` says it runs, as if another machine (of another name, or of ours) had started it. */
+async function moveToHost(backend: StoreBackend, store: { storeDir: string; url: string | null }, id: string, hostname: string, processStart: string | null = null): Promise<void> {
   if (backend.name === 'sqlite') {
     const db = new Database(path.join(store.storeDir, 'kiln.db'));
-    db.prepare('UPDATE runs SET hostname = ? WHERE id = ?').run(hostname, id);
+    db.prepare('UPDATE runs SET hostname = ?, process_start = coalesce(?, process_start) WHERE id = ?').run(hostname, processStart, id);
     db.close();
     return;
   }
   const c = new pg.Client({ connectionString: store.url! });
   await c.connect();
-  await c.query('UPDATE runs SET hostname = $1 WHERE id = $2', [hostname, id]);
+  await c.query('UPDATE runs SET hostname = $1, process_start = coalesce($2, process_start) WHERE id = $3', [hostname, processStart, id]);
   await c.end();
 }
 
@@ -66,6 +67,18 @@ describe.each(storeBackends)('liveness on $name', (backend) => {
     expect(rec.nodes.find((n) => n.id === node)?.status).toBe('KILLED');
     // Its end is its last sign of life, not the moment it was noticed.
     expect(rec.endTime!).toBeLessThan(Date.now() - LEASE_MS);
+  });
+
+  it('judges a run of a machine that has our name but another boot by its heartbeat too, not by our process table', async () => {
+    const store = await backend.store();
+    const run = await store.tracking.runs.createRun(newRun());
+    // Containers often share a host name: pid and start time mean nothing here, the boot id says it is elsewhere.
+    await moveToHost(backend, store, run.id, os.hostname(), 'another-boot:12345');
+    await sleep(LEASE_MS * 2);
+    expect((await reopen(backend, store)).reaped).toEqual([]);
+    store.tracking.close();
+    await sleep(LEASE_MS * 2);
+    expect((await reopen(backend, store)).reaped).toEqual([run.id]);
   });
 
   it('never records a password of a store URL in the command line of a run', async () => {
