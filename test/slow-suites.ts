@@ -17,6 +17,8 @@ export const slowSuites = [
   'test/tracking/remote-objects.test.ts',
   'test/ml/spam-quality.test.ts',
   'test/artifact/parity-escapes.test.ts',
+  // Heartbeat leases expiring on both run stores: seconds of waiting by design.
+  'test/tracking/liveness.test.ts',
   'test/docs/tutorial.test.ts',
   'test/docs/ml-examples.test.ts',
   // tsc emits kiln's declarations, then type-checks a consumer: tens of seconds.

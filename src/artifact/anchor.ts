@@ -34,9 +34,12 @@ async function recordedByRun(dir: string): Promise<Recorded> {
   const model = path.basename(path.dirname(dir));
   const store = path.dirname(path.dirname(path.dirname(dir)));
   if (path.basename(path.dirname(path.dirname(dir))) !== 'artifacts' || runId.startsWith('.')) return { none: 'it is not in a run store (<store>/artifacts/<model>/<run-id>)' };
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
-  if (!storeExists(store)) return { none: `there is no run store at ${store}` };
-  const tracking = openTracking(store);
+  const { openProjectTracking, openTracking, storeExists } = await import('../tracking/index.ts');
+  // The folder of a project whose runs are in PostgreSQL (kiln.yaml's URL, or KILN_STORE) holds only objects and
+  // artifacts: the run is read where the project records its runs.
+  const shared = await sharedStoreOf(store);
+  if (!shared && !storeExists(store)) return { none: `there is no run store at ${store}` };
+  const tracking = shared ? (await openProjectTracking(path.dirname(store), {}, shared))! : openTracking(store);
   try {
     let run: RunRecord;
     try {
@@ -49,6 +52,13 @@ async function recordedByRun(dir: string): Promise<Recorded> {
   } finally {
     tracking.close();
   }
+}
+
+/** The PostgreSQL store of the project whose local folder is `store`, or null when its runs are in that folder. */
+async function sharedStoreOf(store: string) {
+  const { runStoreOf } = await import('../config/run-store.ts');
+  const location = runStoreOf(path.dirname(store));
+  return location.kind === 'postgres' && location.dir === store ? location : null;
 }
 
 /** The digest manifest.json must have; null only when the caller trusts the manifest and no record anchors it. */

@@ -34,6 +34,10 @@ export async function resolveArtifact(ref: string, projectRoot: string, storeDir
   const target = publishTargetOf(projectRoot);
   if (target !== null && isOciReference(target)) return resolveOnRegistry(ref, target);
   const { openTracking, storeExists } = await import('../tracking/index.ts');
+  // With the runs in PostgreSQL, versions are published to an OCI target (handled above), never to one machine's store.
+  const { runStoreOf } = await import('../config/run-store.ts');
+  const location = runStoreOf(projectRoot);
+  if (location.kind === 'postgres') throw new KilnError(diag('KILN4036', { store: location.display }));
   const store = path.resolve(projectRoot, storeDir ?? (await projectStoreDir(projectRoot)));
   if (!storeExists(store)) throw new KilnError(diag('KILN6009', { ref, reason: `the project at ${projectRoot} has no run store yet`, fix: 'Run and publish the model first (kiln run, kiln publish), or pass --project.' }));
   const tracking = openTracking(store);

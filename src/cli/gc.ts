@@ -3,7 +3,6 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { CommandModule } from './main.ts';
 import { EXIT_OK, handleFailure, type Io } from './io.ts';
-import { storeDirOf } from '../config/store-dir.ts';
 import type { GcResult } from '../tracking/gc.ts';
 
 interface GcFlags {
@@ -39,11 +38,11 @@ function gcText(r: GcResult): string {
 }
 
 async function gcAction(io: Io, flags: GcFlags): Promise<number> {
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
+  const { openTracking, storeExists, embeddedStoreDir } = await import('../tracking/index.ts');
   const { collectGarbage } = await import('../tracking/gc.ts');
   const root = path.resolve(io.cwd, flags.project);
-  const dir = storeDirOf(root);
   try {
+    const dir = embeddedStoreDir(root, 'kiln gc');
     if (!storeExists(dir)) {
       const empty: GcResult = { dryRun: Boolean(flags.dryRun), runsDeleted: [], objects: { count: 0, bytes: 0 }, artifacts: { count: 0, bytes: 0 }, temporary: { count: 0, bytes: 0 }, bytes: 0, keptAsRecent: 0 };
       io.out(flags.json ? JSON.stringify(empty, null, 2) + '\n' : `no store at ${dir}: nothing to free\n`);

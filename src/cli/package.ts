@@ -40,9 +40,9 @@ export const packageCommand: CommandModule = {
             const root = path.resolve(io.cwd, opts.project);
             const analyzed = await analyzeProject(root);
             if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
-            const { openTracking } = await import('../tracking/index.ts');
+            const { openProjectTracking } = await import('../tracking/index.ts');
             const { objectsRemoteOf } = await import('../config/objects-remote.ts');
-            const tracking = openTracking(path.join(root, analyzed.ir.settings.storeDir), { objectsRemote: objectsRemoteOf(analyzed.ir.settings) });
+            const tracking = (await openProjectTracking(root, { create: true, objectsRemote: objectsRemoteOf(analyzed.ir.settings) }))!;
             try {
               const storeDir = path.join(root, analyzed.ir.settings.storeDir);
               // Asked for explicitly: check parity in a fresh process, never inherit an earlier verdict.

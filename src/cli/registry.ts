@@ -40,9 +40,8 @@ async function withStore<T>(io: Io, opts: Common, create: boolean, fn: (t: Track
   const root = path.resolve(io.cwd, opts.project);
   const { projectSettings } = await import('../gitops/registry.ts');
   const settings = await projectSettings(root);
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
-  const dir = path.join(root, settings.storeDir);
-  const tracking = create || storeExists(dir) ? openTracking(dir) : null;
+  const { openProjectTracking } = await import('../tracking/index.ts');
+  const tracking = await openProjectTracking(root, { create });
   try {
     return await fn(tracking, root);
   } finally {

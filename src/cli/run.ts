@@ -279,13 +279,13 @@ function invocationOf(prepared: PreparedRun, req: RunRequest, flags: RunFlags): 
 type Stamp = Awaited<ReturnType<typeof import('../tracking/git.ts').gitStamp>>;
 
 async function startTracking(prepared: PreparedRun, req: RunRequest, say: Say, stamping: Promise<Stamp | null> | null, invocation: RunInvocation, shared: { key: string; finishing: boolean } | null = null) {
-  const { openTracking } = await import('../tracking/index.ts');
+  const { openProjectTracking } = await import('../tracking/index.ts');
   const { gitStamp } = await import('../tracking/git.ts');
   const { RunRecorder } = await import('../tracking/recorder.ts');
   const { ObjectStoreTracker } = await import('../runtime/cache.ts');
   const storeDir = path.join(req.root, prepared.ir.settings.storeDir);
   const remoteRef = objectsRemoteOf(prepared.ir.settings);
-  const tracking = openTracking(storeDir, { objectsRemote: remoteRef });
+  const tracking = (await openProjectTracking(req.root, { create: true, objectsRemote: remoteRef }))!;
   try {
     const early = storeDir === storeDirOf(req.root) ? await stamping : null;
     const { stamp, diagnostics } = early ?? (await gitStamp(req.root, { exclude: [storeDir], cacheFile: path.join(storeDir, 'cache', 'git-stamp.json') }));

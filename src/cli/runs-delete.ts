@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_OK, handleFailure, type Io } from './io.ts';
-import { storeDirOf } from '../config/store-dir.ts';
 
 export function addRunsDeleteCommand(runs: Command, io: Io, setExit: (code: number | Promise<number>) => void): void {
   runs
@@ -15,11 +14,11 @@ export function addRunsDeleteCommand(runs: Command, io: Io, setExit: (code: numb
 }
 
 async function deleteRuns(io: Io, ids: string[], opts: { project: string; json?: boolean }): Promise<number> {
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
+  const { openTracking, storeExists, embeddedStoreDir } = await import('../tracking/index.ts');
   const { deleteRun } = await import('../tracking/delete-run.ts');
   const { diag, KilnError } = await import('../diagnostics/index.ts');
-  const dir = storeDirOf(path.resolve(io.cwd, opts.project));
   try {
+    const dir = embeddedStoreDir(path.resolve(io.cwd, opts.project), 'kiln runs delete');
     if (!storeExists(dir)) throw new KilnError(diag('KILN4002', { id: ids[0], store: dir }));
     const tracking = openTracking(dir);
     try {

@@ -5,9 +5,9 @@ import type { CommandModule } from './main.ts';
 import { handleFailure, displayPath, EXIT_OK, type Io } from './io.ts';
 import { getRunFile } from './runs-get.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
-import { openTracking, storeExists, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
+import { openProjectTracking, compareRuns, filterToSql, type RunRecord, type RunSummary, type RunStatus, type Tracking, type RunComparison } from '../tracking/index.ts';
 import type { JsonValue } from '../ir/types.ts';
-import { storeDirOf as projectStoreDir } from '../config/store-dir.ts';
+import { runStoreOf } from '../config/run-store.ts';
 import { objectsRemoteOf, objectsSettingOf } from '../config/objects-remote.ts';
 import { addRunsDeleteCommand } from './runs-delete.ts';
 
@@ -92,18 +92,19 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Where the runs are, for messages: the store's folder, or its URL with the password masked. */
 function storeDirOf(io: Io, opts: Common): string {
-  return projectStoreDir(path.resolve(io.cwd, opts.project ?? '.'));
+  const location = runStoreOf(path.resolve(io.cwd, opts.project ?? '.'));
+  return location.kind === 'sqlite' ? location.dir : location.display;
 }
 
 /**
  * Opens the project's store, or returns null when there is none yet (reading commands never create one). `objects`:
  * with the objects repository behind it (kiln.yaml `objects:`, KILN_OBJECTS), for a command that reads objects' content.
  */
-function openExisting(io: Io, opts: Common, objects = false): Tracking | null {
-  const dir = storeDirOf(io, opts);
-  if (!storeExists(dir)) return null;
-  return openTracking(dir, objects ? { objectsRemote: objectsRemoteOf({ objects: objectsSettingOf(path.resolve(io.cwd, opts.project ?? '.')) }) } : {});
+function openExisting(io: Io, opts: Common, objects = false): Promise<Tracking | null> {
+  const root = path.resolve(io.cwd, opts.project ?? '.');
+  return openProjectTracking(root, objects ? { objectsRemote: objectsRemoteOf({ objects: objectsSettingOf(root) }) } : {});
 }
 
 function parseLimit(value: string): number {
@@ -217,7 +218,7 @@ function action(io: Io, setExit: (code: number | Promise<number>) => void, opts:
     (async () => {
       let tracking: Tracking | null = null;
       try {
-        tracking = openExisting(io, opts, objects);
+        tracking = await openExisting(io, opts, objects);
         await body(tracking);
         return EXIT_OK;
       } catch (e) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ProjectSettings } from '../ir/types.ts';
 import type { SourceLocation } from '../diagnostics/types.ts';
 import type { KilnProject } from '../types/kiln.ts';
+import { isStoreUrl } from '../tracking/store-url.ts';
 
 export const DEFAULTS = {
   pipelines: 'pipelines',
@@ -23,7 +24,8 @@ export function normalizeProject(raw: RawProject, root: string, location?: Sourc
     root,
     pipelinesDir: clean(raw.pipelines ?? DEFAULTS.pipelines),
     generatedDir: clean(raw.generated ?? DEFAULTS.generated),
-    storeDir: clean(raw.store ?? DEFAULTS.store),
+    // `store:` as a URL (postgres://) moves the runs to a server; objects and caches keep the default folder.
+    storeDir: clean(raw.store !== undefined && !isStoreUrl(raw.store) ? raw.store : DEFAULTS.store),
     mainBranch: raw.git?.main ?? DEFAULTS.mainBranch,
     backend: raw.backend ?? DEFAULTS.backend,
     allowedPaths: (raw.paths?.allow ?? []).map((p) => path.resolve(root, p)),

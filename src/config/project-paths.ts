@@ -11,6 +11,7 @@ import { escapesRoot } from './load.ts';
 import { locate, type YamlFile } from './yaml.ts';
 import { isOciReference } from '../oci/reference.ts';
 import { ociTargetProblem } from './publish-target.ts';
+import { isPostgresUrl, isStoreUrl, maskStoreUrl } from '../tracking/store-url.ts';
 
 /** A publish target written as a URL (oci://..., left to the publish backend that handles its scheme), not a folder. */
 export const isUrlTarget = (target: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target);
@@ -29,7 +30,7 @@ export async function checkProjectPaths(raw: RawProject, settings: ProjectSettin
   const out: Diagnostic[] = [];
   const at = (pointer: string) => locate(f, pointer);
   const named: Array<{ pointer: string; path: string; location: SourceLocation }> = [];
-  for (const key of ['pipelines', 'generated', 'store'] as const) if (raw[key] !== undefined) named.push({ pointer: `/${key}`, path: raw[key]!, location: at(`/${key}`) });
+  for (const key of ['pipelines', 'generated', 'store'] as const) if (raw[key] !== undefined && !(key === 'store' && isStoreUrl(raw[key]!))) named.push({ pointer: `/${key}`, path: raw[key]!, location: at(`/${key}`) });
   settings.hooks.forEach((h, i) => named.push({ pointer: `/hooks/${i}`, path: h.module, location: h.location ?? at(`/hooks/${i}`) }));
   const target = raw.publish?.target;
   const plainTarget = target !== undefined && !isUrlTarget(target);
@@ -44,6 +45,11 @@ export async function checkProjectPaths(raw: RawProject, settings: ProjectSettin
       out.push(diag('KILN1027', { target, reason }, at('/publish/target')));
       bad.add('/publish/target');
     }
+  }
+  // A run store URL is opened by the store of its scheme; only postgres:// has one. Its ${NAME} references are read
+  // when the store is opened, so that validating needs no secret.
+  if (raw.store !== undefined && isStoreUrl(raw.store) && !isPostgresUrl(raw.store)) {
+    out.push(diag('KILN1029', { store: maskStoreUrl(raw.store), source: '`store:` in kiln.yaml', reason: `the scheme ${raw.store.slice(0, raw.store.indexOf('://') + 3)} is not a run store` }, at('/store')));
   }
   for (const n of named) {
     if (CONTROL.test(n.path)) {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DEFAULTS } from './defaults.ts';
+import { isStoreUrl } from '../tracking/store-url.ts';
 
 /** Absolute path of the project's store; the default `.kiln` when kiln.yaml is missing, unreadable or silent. */
 export function storeDirOf(projectRoot: string): string {
@@ -16,7 +17,8 @@ export function storeDirOf(projectRoot: string): string {
     store = undefined;
   }
   // A store outside the project is refused by validation (load.ts, escapesRoot); reading commands then use the default.
-  const inside = typeof store === 'string' && store !== '' && !/[\u0000-\u001f\u007f]/.test(store) && !path.isAbsolute(store) && !path.posix.normalize(store.replace(/\\/g, '/')).startsWith('..');
+  // A URL (postgres://) holds the runs elsewhere; the objects and local caches stay in the default folder.
+  const inside = typeof store === 'string' && store !== '' && !isStoreUrl(store) && !/[\u0000-\u001f\u007f]/.test(store) && !path.isAbsolute(store) && !path.posix.normalize(store.replace(/\\/g, '/')).startsWith('..');
   return path.join(root, inside ? (store as string) : DEFAULTS.store);
 }
 

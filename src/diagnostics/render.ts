@@ -1,5 +1,6 @@
 // Rendering diagnostics for people: file:line:col, severity, code, message, code frame, hint; then a count.
 import type { Diagnostic } from './types.ts';
+import { maskUrlsIn } from '../url-secrets.ts';
 
 export interface RenderOptions {
   color: boolean;
@@ -41,7 +42,8 @@ function codeFrame(d: Diagnostic, text: string, paint: (s: string, style: keyof 
   const width = String(last).length;
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const content = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    // A URL in the source (a run store's) may carry a password: the frame shows it masked, as every message does.
+    const content = maskUrlsIn((lines[n - 1] ?? '').replace(/\t/g, ' '));
     const marked = n >= loc.line && n <= loc.endLine;
     const gutter = `${marked ? '>' : ' '} ${String(n).padStart(width)} | `;
     out.push(content === '' ? paint(gutter.trimEnd(), marked ? 'bold' : 'dim') : paint(gutter, marked ? 'bold' : 'dim') + content);

@@ -12,7 +12,7 @@ import { diag, isKilnError, KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { analyzeProject } from '../project.ts';
 import { gitStamp } from '../tracking/git.ts';
-import { openTracking, parseModelRef, type Tracking } from '../tracking/index.ts';
+import { openProjectTracking, parseModelRef, type Tracking } from '../tracking/index.ts';
 import type { RunRecord } from '../tracking/store.ts';
 import type { ModelVersion } from '../tracking/registry.ts';
 import type { PipelineIR, ProjectIR } from '../ir/types.ts';
@@ -119,7 +119,7 @@ export async function publishModel(opts: PublishOptions): Promise<PublishResult>
     else problems.push(diag('KILN7006', { where: branch ? `on branch '${branch}'` : `detached at ${short(head)}`, main }));
   }
 
-  const tracking = openTracking(storeDir);
+  const tracking = (await openProjectTracking(root, { create: true }))!;
   try {
     const chosen = await chooseRun(tracking, ir, pipeline, head, model.name, opts.allowOverrides ?? false, problems);
     const run = chosen?.run ?? null;

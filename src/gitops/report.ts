@@ -73,11 +73,10 @@ export async function buildReport(opts: ReportOptions): Promise<{ report: Report
   const head = await headCommit(repo, 'report');
   const base = opts.base ? { commit: await resolveRevision(repo, opts.base), label: opts.base } : await mergeBaseWithMain(repo, head, ir.settings.mainBranch);
 
-  const { openTracking, storeExists } = await import('../tracking/index.ts');
-  const storeDir = path.join(ir.settings.root, ir.settings.storeDir);
+  const { openProjectTracking } = await import('../tracking/index.ts');
   const { objectsRemoteOf } = await import('../config/objects-remote.ts');
   // Images of a run recorded on another machine (main's, in CI) come from the objects repository.
-  const tracking = storeExists(storeDir) ? openTracking(storeDir, { objectsRemote: objectsRemoteOf(ir.settings) }) : null;
+  const tracking = await openProjectTracking(ir.settings.root, { objectsRemote: objectsRemoteOf(ir.settings) });
   try {
     const latest = async (commit: string): Promise<RunRecord | null> => {
       const s = tracking ? await tracking.runs.latestFinishedRun(pipeline.name, commit) : null;

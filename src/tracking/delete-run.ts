@@ -2,9 +2,10 @@
 // `kiln gc`. A RUNNING run and the run of a registered model version (its lineage) cannot be deleted.
 import { diag, KilnError } from '../diagnostics/index.ts';
 import type { Tracking } from './index.ts';
+import type { SqliteRunStore } from './sqlite-store.ts';
 
 /** Runs that must stay listed: run id → why (the registered versions built from them). */
-export function runsNotDeletable(tracking: Tracking): Map<string, string> {
+export function runsNotDeletable(tracking: Tracking<SqliteRunStore>): Map<string, string> {
   const rows = tracking.runs.database.db.prepare('SELECT model, version, run_id FROM model_versions WHERE run_id IS NOT NULL ORDER BY model, version').all() as Array<{ model: string; version: number; run_id: string }>;
   const out = new Map<string, string>();
   for (const r of rows) out.set(r.run_id, [out.get(r.run_id), `${r.model}@v${r.version}`].filter(Boolean).join(', '));
@@ -12,7 +13,7 @@ export function runsNotDeletable(tracking: Tracking): Map<string, string> {
 }
 
 /** Deletes one run's record (parameters, metrics, tags, node executions and files go with it: ON DELETE CASCADE). */
-export async function deleteRun(tracking: Tracking, idOrPrefix: string): Promise<string> {
+export async function deleteRun(tracking: Tracking<SqliteRunStore>, idOrPrefix: string): Promise<string> {
   const id = await tracking.runs.resolveRunId(idOrPrefix);
   const run = await tracking.runs.getRun(id);
   if (run.status === 'RUNNING') throw new KilnError(diag('KILN4018', { run: id, reason: 'it is still RUNNING', fix: 'Wait for it to end, or stop it (Ctrl-C); a run whose process died is marked KILLED the next time the store is opened.' }));
@@ -22,7 +23,7 @@ export async function deleteRun(tracking: Tracking, idOrPrefix: string): Promise
   return id;
 }
 
-export function deleteRunRecords(tracking: Tracking, ids: readonly string[]): void {
+export function deleteRunRecords(tracking: Tracking<SqliteRunStore>, ids: readonly string[]): void {
   const database = tracking.runs.database;
   const del = database.db.prepare("DELETE FROM runs WHERE id = ? AND status != 'RUNNING'");
   database.write(() => {

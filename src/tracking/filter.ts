@@ -1,5 +1,5 @@
 // The run search language (MLflow's, mostly): `metrics.accuracy > 0.9 and params.split.seed = 1 and tags.branch = 'main'`.
-// Text → tokens → AST → a parameterised SQL condition on `runs r`. Values are always bound, never spliced into the SQL;
+// Text → tokens → AST → a parameterised SQL condition on `runs r`, for SQLite or PostgreSQL. Values are always bound, never spliced into the SQL;
 // identifiers in the SQL come only from the tables below.
 import { diag, didYouMean, KilnError } from '../diagnostics/index.ts';
 
@@ -279,9 +279,26 @@ function likeToGlob(pattern: string): string {
   return out;
 }
 
+/**
+ * The SQL a store speaks. SQLite: `?` placeholders, LIKE as GLOB. PostgreSQL: `$n` placeholders (numbered from
+ * `firstPlaceholder`), its own case-sensitive LIKE and ILIKE, numbers bound as double precision.
+ */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** LIKE's pattern for PostgreSQL, whose LIKE reads a backslash as its escape character: a backslash is literal in ours. */
+const postgresLike = (pattern: string) => pattern.replace(/\\/g, '\\\\');
+
 /** Turns the AST into SQL; `text` is the filter as written, for diagnostics. */
-export function compileFilter(expr: FilterExpr | null, text: string): SqlCondition {
+export function compileFilter(expr: FilterExpr | null, text: string, dialect: SqlDialect = 'sqlite', firstPlaceholder = 1): SqlCondition {
   const params: Array<string | number> = [];
+  const pg = dialect === 'postgres';
+  /** Binds `value` and returns its placeholder. */
+  const bind = (value: string | number): string => {
+    params.push(value);
+    if (!pg) return '?';
+    const n = `$${firstPlaceholder + params.length - 1}`;
+    return typeof value === 'number' ? `${n}::double precision` : n;
+  };
   const typeError = (e: Comparison, problem: string): never => {
     throw syntaxError(text, e.valueColumn, e.valueLength, problem);
   };
@@ -292,21 +309,13 @@ export function compileFilter(expr: FilterExpr | null, text: string): SqlConditi
     if (kind === 'number') {
       if (e.value.type !== 'number') typeError(e, `'${e.field.text}' holds numbers; compare it with a number, not ${e.value.type === 'string' ? `the string '${e.value.value}'` : e.value.value}`);
       if (e.op === 'LIKE' || e.op === 'ILIKE') typeError(e, `${e.op} compares strings; '${e.field.text}' holds numbers`);
-      params.push(e.value.value as number);
-      return `${column} ${e.op} ?`;
+      return `${column} ${e.op} ${bind(e.value.value as number)}`;
     }
     let value = asText(e.value);
     if (e.field.key === 'status' && (e.field.scope === null || e.field.scope === 'attributes') && e.op !== 'LIKE') value = value.toUpperCase();
-    if (e.op === 'LIKE') {
-      params.push(likeToGlob(value));
-      return `${column} GLOB ?`;
-    }
-    if (e.op === 'ILIKE') {
-      params.push(value);
-      return `${column} LIKE ?`;
-    }
-    params.push(value);
-    return `${column} ${e.op} ?`;
+    if (e.op === 'LIKE') return pg ? `${column} LIKE ${bind(postgresLike(value))}` : `${column} GLOB ${bind(likeToGlob(value))}`;
+    if (e.op === 'ILIKE') return pg ? `${column} ILIKE ${bind(postgresLike(value))}` : `${column} LIKE ${bind(value)}`;
+    return `${column} ${e.op} ${bind(value)}`;
   };
 
   const walk = (e: FilterExpr): string => {
@@ -314,19 +323,18 @@ export function compileFilter(expr: FilterExpr | null, text: string): SqlConditi
     const f = e.field;
     switch (f.scope) {
       case 'metrics': {
-        params.push(f.key);
-        return `EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = ? AND ${compare('m.value', e, 'number')})`;
+        return `EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = ${bind(f.key)} AND ${compare('m.value', e, 'number')})`;
       }
       case 'params': {
-        params.push(f.key);
         const numeric = e.value.type === 'number' && e.op !== 'LIKE' && e.op !== 'ILIKE';
-        return `EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ? AND ${compare(numeric ? 'p.value_num' : 'p.value_text', e, numeric ? 'number' : 'text')})`;
+        const key = bind(f.key);
+        return `EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ${key} AND ${compare(numeric ? 'p.value_num' : 'p.value_text', e, numeric ? 'number' : 'text')})`;
       }
       case 'tags': {
         const git = GIT_TAGS[f.key];
         if (git) return compare(git, e, 'text');
-        params.push(f.key);
-        return `EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ? AND ${compare('t.value', e, 'text')})`;
+        const key = bind(f.key);
+        return `EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.key = ${key} AND ${compare('t.value', e, 'text')})`;
       }
       default: {
         const attr = ATTRIBUTES[f.key];
@@ -340,11 +348,11 @@ export function compileFilter(expr: FilterExpr | null, text: string): SqlConditi
     }
   };
 
-  if (!expr) return { where: '1', params };
+  if (!expr) return { where: pg ? 'TRUE' : '1', params };
   return { where: walk(expr), params };
 }
 
 /** Parse and compile in one step. */
-export function filterToSql(text: string): SqlCondition {
-  return compileFilter(parseFilter(text), text);
+export function filterToSql(text: string, dialect: SqlDialect = 'sqlite', firstPlaceholder = 1): SqlCondition {
+  return compileFilter(parseFilter(text), text, dialect, firstPlaceholder);
 }

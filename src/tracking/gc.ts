@@ -10,6 +10,7 @@ import { HASH_PATTERN, type LocalObjectStore } from './objects.ts';
 import { NODE_LOG_OUTPUT } from './recorder.ts';
 import { deleteRunRecords, runsNotDeletable } from './delete-run.ts';
 import type { Tracking } from './index.ts';
+import type { SqliteRunStore } from './sqlite-store.ts';
 
 /**
  * Slack under the grace cutoff: file times are coarse on some file systems, and a run writes its first object only
@@ -52,7 +53,7 @@ interface RunRow {
   start_time: number;
 }
 
-export async function collectGarbage(tracking: Tracking, storeDir: string, opts: GcOptions = {}): Promise<GcResult> {
+export async function collectGarbage(tracking: Tracking<SqliteRunStore>, storeDir: string, opts: GcOptions = {}): Promise<GcResult> {
   const db = tracking.runs.database.db;
   const objects = tracking.objects as LocalObjectStore;
   const dryRun = opts.dryRun ?? false;
@@ -109,7 +110,7 @@ export async function collectGarbage(tracking: Tracking, storeDir: string, opts:
 }
 
 /** Every object the runs in `kept` reference: outputs (trees with the files they list), logged files, node logs' files. */
-async function reachableObjects(tracking: Tracking, kept: ReadonlySet<string>): Promise<Set<string>> {
+async function reachableObjects(tracking: Tracking<SqliteRunStore>, kept: ReadonlySet<string>): Promise<Set<string>> {
   const db = tracking.runs.database.db;
   const roots: Array<{ object: string; dataset: string | null }> = [];
   const outputs = db
@@ -136,7 +137,7 @@ async function reachableObjects(tracking: Tracking, kept: ReadonlySet<string>): 
 }
 
 /** Artifact folders that registered model versions point at, resolved from the project root. */
-function registeredArtifactDirs(tracking: Tracking, projectRoot: string): Set<string> {
+function registeredArtifactDirs(tracking: Tracking<SqliteRunStore>, projectRoot: string): Set<string> {
   const rows = tracking.runs.database.db.prepare('SELECT artifact_path FROM model_versions').all() as Array<{ artifact_path: string }>;
   return new Set(rows.map((r) => path.resolve(projectRoot, r.artifact_path)));
 }

@@ -8,6 +8,7 @@ import { LocalObjectStore, type ObjectStore } from './objects.ts';
 import { RemoteBackedObjectStore } from './remote-objects.ts';
 import { OciClient } from '../oci/client.ts';
 import type { OciReference } from '../oci/reference.ts';
+import type { RunStore } from './store.ts';
 
 export * from './store.ts';
 export * from './registry.ts';
@@ -15,14 +16,15 @@ export * from './registry.ts';
 export type { GitStamp, GitStampOptions, UncommittedFile, UncommittedStatus } from './git.ts';
 export { LocalObjectStore, hashFile, hashTree, hashPath, sha256, type ObjectStore, type ObjectKind, type TreeEntry } from './objects.ts';
 export { SqliteRunStore, STORE_DATABASE, STORE_OBJECTS } from './sqlite-store.ts';
+export { openProjectTracking, openPostgresTracking, embeddedStoreDir } from './open.ts';
 export { flattenParams } from './params.ts';
 export { parseFilter, compileFilter, filterToSql, type FilterExpr, type SqlCondition } from './filter.ts';
 export { compareRuns, type RunComparison } from './compare.ts';
 export { SCHEMA_VERSION } from './migrations.ts';
 
-/** The tracking side of a project: its run store, model registry and object store, on one database connection. */
-export interface Tracking {
-  runs: SqliteRunStore;
+/** The tracking side of a project: its run store, model registry and object store. */
+export interface Tracking<Runs extends RunStore = RunStore> {
+  runs: Runs;
   registry: ModelRegistry;
   objects: ObjectStore;
   /** The objects repository behind the local object store (kiln.yaml `objects:`), when there is one. */
@@ -36,7 +38,7 @@ export interface Tracking {
  * Opens (creating when needed) the store in `storeDir`, which is `<project>/.kiln` unless kiln.yaml says otherwise;
  * with `objectsRemote` (objectsRemoteOf in src/config/objects-remote.ts), objects missing locally come from there.
  */
-export function openTracking(storeDir: string, opts: SqliteOpenOptions & { objectsRemote?: OciReference | null } = {}): Tracking {
+export function openTracking(storeDir: string, opts: SqliteOpenOptions & { objectsRemote?: OciReference | null } = {}): Tracking<SqliteRunStore> {
   const { objectsRemote, ...open } = opts;
   let remote: RemoteBackedObjectStore | null = null;
   if (objectsRemote) {

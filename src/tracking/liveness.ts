@@ -81,3 +81,32 @@ export function processLiveness(p: ProcessIdentity): Liveness {
   }
   return 'alive';
 }
+
+/** The environment variable that sets the heartbeat lease, in milliseconds (tests shorten it). */
+export const LEASE_ENV = 'KILN_RUN_LEASE_MS';
+/** A run of another host whose process has not beaten for this long is KILLED: a process is not seen from elsewhere. */
+export const DEFAULT_LEASE_MS = 10 * 60_000;
+
+/** The lease in force: KILN_RUN_LEASE_MS when it is a whole number of at least 100 ms, else the default. */
+export function runLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env[LEASE_ENV]);
+  return Number.isSafeInteger(v) && v >= 100 ? v : DEFAULT_LEASE_MS;
+}
+
+/**
+ * Whether a RUNNING run is dead: on this host (same name, same boot), when its process is gone; elsewhere, when its last
+ * heartbeat (or, before any, its last sign of life) is older than the lease.
+ */
+export function runIsDead(run: ProcessIdentity & { lastSeen: number }, now: number, leaseMs: number): boolean {
+  if (run.hostname === os.hostname() && sameBoot(run)) return processLiveness(run) === 'gone';
+  return now - run.lastSeen > leaseMs;
+}
+
+/**
+ * Whether a run recorded on a host of our name was started since this machine booted. Another boot may be a reboot,
+ * or another machine of the same name sharing the store (containers often share one): only the lease tells them apart.
+ */
+function sameBoot(p: ProcessIdentity): boolean {
+  const current = readBootId();
+  return p.start === null || current === null || p.start.split(':')[0] === current;
+}

@@ -200,6 +200,13 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX runs_run_key ON runs (run_key) WHERE run_key IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'heartbeats of running runs',
+    // The last sign of life of the process that runs it, written a third of the lease apart: a run of another host
+    // (a store on a shared disk) is KILLED when it is older than the lease. NULL: recorded before, or not beating.
+    sql: `ALTER TABLE runs ADD COLUMN heartbeat INTEGER;`,
+  },
 ];
 
 export const SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -5,22 +5,19 @@ import type Database from 'better-sqlite3';
 import type { JsonValue } from '../ir/types.ts';
 import { diag, KilnError } from '../diagnostics/index.ts';
 import { SqliteDatabase, type SqliteOpenOptions } from './sqlite.ts';
-import { LocalObjectStore, HASH_PATTERN, type ObjectStore } from './objects.ts';
+import { LocalObjectStore, type ObjectStore } from './objects.ts';
 import { newRunId } from './ids.ts';
-import { currentProcess, processLiveness } from './liveness.ts';
+import { currentProcess, runIsDead, runLeaseMs } from './liveness.ts';
+import { Heartbeats } from './heartbeat.ts';
+import { SCHEMA_VERSION } from './migrations.ts';
 import { checkFileName, checkKey, flattenParams, paramColumns } from './params.ts';
-import { GIT_TAGS } from './filter.ts';
+import { checkDatasets, checkHash, checkMetrics, checkTag, inputDatasets } from './record-checks.ts';
+import { maskCommand } from './store-url.ts';
 import * as q from './sqlite-queries.ts';
 import type { CachedExecution, EndedNode, FinishNode, FinishRun, ListRuns, MetricPoint, NewRun, RunFile, RunRecord, RunStatus, RunStore, RunSummary, StartNode } from './store.ts';
 
 export const STORE_DATABASE = 'kiln.db';
 export const STORE_OBJECTS = 'objects';
-
-function checkHash(what: string, name: string, hash: unknown): void {
-  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
-    throw new KilnError(diag('KILN4011', { what, name, reason: `'${String(hash)}' is not a sha256 (64 lowercase hexadecimal characters)`, fix: 'Pass the hash from hashPath() or the object store.' }));
-  }
-}
 
 export class SqliteRunStore implements RunStore {
   readonly location: string;
@@ -28,18 +25,27 @@ export class SqliteRunStore implements RunStore {
   readonly database: SqliteDatabase;
   /** Runs found dead and marked KILLED when this store was opened. */
   readonly reapedOnOpen: string[];
+  /** The schema the store was opened at: heartbeats need version 6. */
+  private readonly schemaVersion: number;
+  private readonly heartbeats: Heartbeats;
 
-  private constructor(database: SqliteDatabase, objects: ObjectStore) {
+  private constructor(database: SqliteDatabase, objects: ObjectStore, schemaVersion: number) {
     this.database = database;
     this.location = database.file;
     this.objects = objects;
     this.reapedOnOpen = [];
+    this.schemaVersion = schemaVersion;
+    this.heartbeats = new Heartbeats((ids, now) => {
+      if (this.schemaVersion < 5 || !this.db.open) return;
+      const beat = this.stmt("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'RUNNING'");
+      this.database.write(() => ids.forEach((id) => beat.run(now, id)));
+    });
   }
 
   /** Opens (creating if needed) the store in `storeDir` (`<project>/.kiln`): migrates it and reaps dead runs. */
   static open(storeDir: string, opts: SqliteOpenOptions & { objects?: ObjectStore } = {}): SqliteRunStore {
     const database = SqliteDatabase.open(path.join(storeDir, STORE_DATABASE), opts);
-    const store = new SqliteRunStore(database, opts.objects ?? new LocalObjectStore(path.join(storeDir, STORE_OBJECTS)));
+    const store = new SqliteRunStore(database, opts.objects ?? new LocalObjectStore(path.join(storeDir, STORE_OBJECTS)), opts.schemaVersion ?? SCHEMA_VERSION);
     try {
       store.reapedOnOpen.push(...store.reap());
       if (store.objects instanceof LocalObjectStore) store.objects.sweepDeadTemporaries();
@@ -75,6 +81,7 @@ export class SqliteRunStore implements RunStore {
 
   async createRun(run: NewRun): Promise<RunSummary> {
     const id = this.database.write(() => this.insertRun(run, null));
+    this.heartbeats.add(id);
     return q.summary(q.runRow(this.db, id)!);
   }
 
@@ -93,7 +100,7 @@ export class SqliteRunStore implements RunStore {
     checkKey('pipeline', run.pipeline);
     const params = run.params ? flattenParams(run.params) : {};
     const tags = run.tags ?? {};
-    for (const key of Object.keys(tags)) this.checkTag(key, tags[key]);
+    for (const key of Object.keys(tags)) checkTag(key, tags[key]);
     const startTime = run.startTime ?? Date.now();
     const id = newRunId(startTime);
     const me = currentProcess();
@@ -108,7 +115,7 @@ export class SqliteRunStore implements RunStore {
         .run(
           id, run.pipeline, startTime, g?.root ?? null, g?.commit ?? null, g?.branch ?? null,
           g?.dirty === null || g?.dirty === undefined ? null : g.dirty ? 1 : 0, g?.diffHash ?? null,
-          JSON.stringify(run.command), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
+          JSON.stringify(maskCommand(run.command)), run.versions.kiln, run.versions.node, run.versions.tfjs, run.backend, me.hostname, me.pid, me.start,
         );
       // Set apart so that a store opened at an older schema version (tests of migrations) can still record runs.
       if (run.invocation) this.db.prepare('UPDATE runs SET invocation = ? WHERE id = ?').run(JSON.stringify(run.invocation), id);
@@ -149,15 +156,7 @@ export class SqliteRunStore implements RunStore {
   async logMetrics(runId: string, metrics: Record<string, number>, opts: { step?: number; timestamp?: number } = {}): Promise<void> {
     const step = opts.step ?? 0;
     const timestamp = opts.timestamp ?? Date.now();
-    if (!Number.isSafeInteger(step)) {
-      throw new KilnError(diag('KILN4011', { what: 'metric step', name: String(step), reason: 'a step is a whole number', fix: 'Pass the epoch or iteration number as the step.' }));
-    }
-    for (const [key, value] of Object.entries(metrics)) {
-      checkKey('metric', key);
-      if (typeof value !== 'number') {
-        throw new KilnError(diag('KILN4011', { what: 'metric', name: key, reason: `its value is a ${typeof value}, not a number`, fix: 'Metrics are numbers; record text as a tag or a file.' }));
-      }
-    }
+    checkMetrics(metrics, step);
     this.database.write(() => {
       this.assertRunning(runId, 'record metrics');
       const point = this.db.prepare('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)');
@@ -175,16 +174,8 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  private checkTag(key: string, value: unknown): void {
-    checkKey('tag', key);
-    if (GIT_TAGS[key]) {
-      throw new KilnError(diag('KILN4011', { what: 'tag', name: key, reason: 'it is set from the git stamp of the run', fix: `Choose another tag name; tags.${key} in a search reads the git stamp.` }));
-    }
-    if (typeof value !== 'string') throw new KilnError(diag('KILN4011', { what: 'tag', name: key, reason: `its value is a ${typeof value}, not a string`, fix: 'Tag values are strings.' }));
-  }
-
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    this.checkTag(key, value);
+    checkTag(key, value);
     const id = await this.resolveRunId(runId);
     this.database.write(() => {
       this.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value').run(id, key, value);
@@ -221,18 +212,10 @@ export class SqliteRunStore implements RunStore {
     for (const [dataset, d] of Object.entries(datasets)) stmt.run(executionId, direction, dataset, d.sha256, d.object ?? null);
   }
 
-  private static checkDatasets(direction: string, datasets: Record<string, { sha256: string; object?: string | null }>): void {
-    for (const [name, d] of Object.entries(datasets)) {
-      checkKey('dataset', name);
-      checkHash(`${direction} hash of dataset`, name, d.sha256);
-      if (d.object !== undefined && d.object !== null) checkHash(`snapshot of dataset`, name, d.object);
-    }
-  }
-
   async startNode(runId: string, node: string, start: StartNode): Promise<number> {
     checkKey('node', node);
-    const inputs = Object.fromEntries(Object.entries(start.inputs ?? {}).map(([k, sha256]) => [k, { sha256 }]));
-    SqliteRunStore.checkDatasets('input', inputs);
+    const inputs = inputDatasets(start.inputs);
+    checkDatasets('input', inputs);
     return this.database.write(() => {
       this.assertRunning(runId, 'record node executions');
       const info = this.stmt("INSERT INTO node_executions (run_id, node, status, start_time, fingerprint) VALUES (?, ?, 'RUNNING', ?, ?)").run(runId, node, start.startTime ?? Date.now(), start.fingerprint);
@@ -243,10 +226,10 @@ export class SqliteRunStore implements RunStore {
   }
 
   async finishNode(executionId: number, result: FinishNode): Promise<void> {
-    const inputs = Object.fromEntries(Object.entries(result.inputs ?? {}).map(([k, sha256]) => [k, { sha256 }]));
+    const inputs = inputDatasets(result.inputs);
     const outputs = result.outputs ?? {};
-    SqliteRunStore.checkDatasets('input', inputs);
-    SqliteRunStore.checkDatasets('output', outputs);
+    checkDatasets('input', inputs);
+    checkDatasets('output', outputs);
     await this.objects.sync();
     this.database.write(() => {
       const row = this.stmt('SELECT run_id, status FROM node_executions WHERE id = ?').get(executionId) as { run_id: string; status: RunStatus } | undefined;
@@ -261,10 +244,10 @@ export class SqliteRunStore implements RunStore {
   async recordNodes(runId: string, nodes: readonly EndedNode[]): Promise<number[]> {
     const rows = nodes.map((n) => {
       checkKey('node', n.node);
-      const inputs = Object.fromEntries(Object.entries({ ...n.start.inputs, ...n.finish.inputs }).map(([k, sha256]) => [k, { sha256 }]));
+      const inputs = inputDatasets({ ...n.start.inputs, ...n.finish.inputs });
       const outputs = n.finish.outputs ?? {};
-      SqliteRunStore.checkDatasets('input', inputs);
-      SqliteRunStore.checkDatasets('output', outputs);
+      checkDatasets('input', inputs);
+      checkDatasets('output', outputs);
       return { n, inputs, outputs };
     });
     if (rows.length === 0) return [];
@@ -332,37 +315,41 @@ export class SqliteRunStore implements RunStore {
         .prepare("UPDATE node_executions SET status = ?, end_time = ? WHERE run_id = ? AND status = 'RUNNING'")
         .run(status === 'KILLED' ? 'KILLED' : 'FAILED', end, runId);
     });
+    this.heartbeats.remove(runId);
   }
 
   private reap(): string[] {
     const me = currentProcess();
-    // A store kept at an older schema version (tests of migrations) has no shared runs.
-    const shared = (this.db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).some((c) => c.name === 'run_key') ? ' AND run_key IS NULL' : '';
-    const running = this.db.prepare(`SELECT id, hostname, pid, process_start FROM runs WHERE status = 'RUNNING' AND hostname = ?${shared}`).all(me.hostname) as Array<{
-      id: string;
-      hostname: string;
-      pid: number;
-      process_start: string | null;
-    }>;
-    const dead = running.filter((r) => processLiveness({ hostname: r.hostname, pid: r.pid, start: r.process_start }) === 'gone');
+    // A shared run belongs to no process (its tasks come and go): the reaper leaves it alone. A store kept at an older
+    // schema version (tests of migrations) has none.
+    const shared = (this.db.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).some((c) => c.name === 'run_key') ? ' AND r.run_key IS NULL' : '';
+    const now = Date.now();
+    const lease = runLeaseMs();
+    // Last sign of life: the heartbeat, or the newest thing the run wrote, so that a run's duration is not stretched
+    // to the moment we noticed. A run of this host is dead when its process is gone; of another, when the lease expired.
+    const heartbeat = this.schemaVersion >= 6 ? 'coalesce(r.heartbeat, 0)' : '0';
+    const running = this.db
+      .prepare(
+        `SELECT r.id, r.hostname, r.pid, r.process_start,
+                max(r.start_time, ${heartbeat},
+                    coalesce((SELECT max(coalesce(end_time, start_time)) FROM node_executions WHERE run_id = r.id), 0),
+                    coalesce((SELECT max(timestamp) FROM metrics WHERE run_id = r.id), 0),
+                    coalesce((SELECT max(timestamp) FROM files WHERE run_id = r.id), 0)) AS last_seen
+         FROM runs r WHERE r.status = 'RUNNING'${shared}`,
+      )
+      .all() as Array<{ id: string; hostname: string; pid: number; process_start: string | null; last_seen: number }>;
+    const dead = running.filter((r) => runIsDead({ hostname: r.hostname, pid: r.pid, start: r.process_start, lastSeen: r.last_seen }, now, lease));
     if (dead.length === 0) return [];
     const reaped: string[] = [];
     this.database.write(() => {
-      // End time: the last sign of life the store saw, so the run's duration is not stretched to the moment we noticed.
-      const lastSeen = this.db.prepare(
-        `SELECT max(r.start_time,
-                coalesce((SELECT max(coalesce(end_time, start_time)) FROM node_executions WHERE run_id = r.id), 0),
-                coalesce((SELECT max(timestamp) FROM metrics WHERE run_id = r.id), 0),
-                coalesce((SELECT max(timestamp) FROM files WHERE run_id = r.id), 0)) AS t
-         FROM runs r WHERE r.id = ?`,
-      );
-      const mark = this.db.prepare("UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE id = ? AND status = 'RUNNING'");
+      // The heartbeat is read again inside the write: a run that beat since the look-up above is alive.
+      const mark = this.db.prepare(`UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE id = ? AND status = 'RUNNING' AND ${heartbeat.replace('r.', '')} <= ?`);
       const nodes = this.db.prepare("UPDATE node_executions SET status = 'KILLED', end_time = ? WHERE run_id = ? AND status = 'RUNNING'");
       for (const r of dead) {
-        const t = (lastSeen.get(r.id) as { t: number }).t;
-        const changed = mark.run(t, `process ${r.pid} on ${r.hostname} ended without finishing the run`, r.id).changes;
+        const reason = r.hostname === me.hostname ? `process ${r.pid} on ${r.hostname} ended without finishing the run` : `process ${r.pid} on ${r.hostname} stopped beating (no sign of life for over ${Math.round(lease / 1000)} s)`;
+        const changed = mark.run(r.last_seen, reason, r.id, r.last_seen).changes;
         if (changed === 0) continue; // another process reaped it first
-        nodes.run(t, r.id);
+        nodes.run(r.last_seen, r.id);
         reaped.push(r.id);
       }
     });
@@ -407,6 +394,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   close(): void {
+    this.heartbeats.stop();
     this.database.close();
   }
 }

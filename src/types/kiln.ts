@@ -25,7 +25,7 @@ export interface KilnProject {
    */
   generated?: string;
   /**
-   * Folder of the embedded run store (SQLite database and object store), relative to the project root.
+   * Folder of the embedded run store (SQLite database and object store), relative to the project root; or a PostgreSQL URL (postgres://user:${PASSWORD_VARIABLE}@host:5432/db, ${NAME} read from the environment) for runs shared by a team, the objects then staying in .kiln.
    */
   store?: string;
   /**

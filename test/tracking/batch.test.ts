@@ -8,14 +8,15 @@ import type { LocalObjectStore } from '../../src/tracking/objects.ts';
 import { FLUSH_MS, RunRecorder } from '../../src/tracking/recorder.ts';
 import type { NodeExecution } from '../../src/runtime/hooks.ts';
 import type { RunInfo } from '../../src/runtime/hooks.ts';
-import { newRun, tempStore } from './helpers.ts';
+import { newRun } from './helpers.ts';
+import { storeBackends } from './backends.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fp = (c: string) => c.repeat(64);
 
-describe('staged objects', () => {
+describe.each(storeBackends)('staged objects on $name', (backend) => {
   it('are readable by their store at once, under their name only after sync, which removes the staged file', async () => {
-    const { tracking: t, storeDir } = tempStore();
+    const { tracking: t, storeDir } = await backend.store();
     const objects = t.objects as LocalObjectStore;
     const hash = await objects.putBytes('a snapshot', { deferSync: true });
     expect(fs.existsSync(objects.objectPath(hash)), 'not under its name before sync').toBe(false);
@@ -32,7 +33,7 @@ describe('staged objects', () => {
   });
 
   it('a durable write of bytes that are staged places them first (a durable record must not point at a staged object)', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const objects = t.objects as LocalObjectStore;
     const hash = await objects.putBytes('shared', { deferSync: true });
     expect(await objects.putBytes('shared')).toBe(hash);
@@ -40,7 +41,7 @@ describe('staged objects', () => {
   });
 
   it('recordNodes syncs the snapshots its records point at, then writes every node in one go', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const objects = t.objects as LocalObjectStore;
     const run = await t.runs.createRun(newRun());
     const a = await objects.putBytes('output of a', { deferSync: true });
@@ -61,12 +62,12 @@ describe('staged objects', () => {
   });
 });
 
-describe('the run recorder', () => {
+describe.each(storeBackends)('the run recorder on $name', (backend) => {
   const runInfo: RunInfo = { runId: 'r', pipeline: 'p', projectRoot: '/p', nodes: [], params: {}, command: [], backend: null };
   const ended = (node: string, object: string): NodeExecution => ({ node, status: 'done', startedAt: 1, endedAt: 2, fingerprint: fp('3'), cacheHit: false, inputs: {}, outputs: { out: object }, snapshots: { out: object } });
 
   it(`writes ended nodes together, at most ${FLUSH_MS} ms late; a node running longer gets its RUNNING row; the end writes the rest`, async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const recorder = await RunRecorder.start(t.runs, { pipeline: 'spam', command: ['kiln', 'run'], git: null, versions: { kiln: '0', node: process.version, tfjs: null }, backend: null, params: {} });
     const nodes = async () => (await t.runs.getRun(recorder.runId)).nodes.map((n) => [n.node, n.status]);
     for (const node of ['a', 'b', 'c']) {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tracking } from '../../src/tracking/index.ts';
-import { newRun, tempDir, tempStore } from './helpers.ts';
+import { newRun, tempDir } from './helpers.ts';
+import { storeBackends } from './backends.ts';
 
 /** One run with one finished node whose output `out` is snapshotted (or not). */
 async function execute(t: Tracking, node: string, fingerprint: string, output: { sha256: string; object?: string | null }, opts: { status?: 'FINISHED' | 'FAILED'; cacheHit?: boolean } = {}) {
@@ -13,9 +14,9 @@ async function execute(t: Tracking, node: string, fingerprint: string, output: {
   return { runId: run.id, executionId: id };
 }
 
-describe('cache lookup', () => {
+describe.each(storeBackends)('cache lookup on $name', (backend) => {
   it('finds the newest successful execution with the fingerprint whose outputs are all in the object store', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const o1 = await t.objects.putBytes('v1');
     const o2 = await t.objects.putBytes('v2');
     const first = await execute(t, 'featurize', 'fp', { sha256: o1, object: o1 });
@@ -37,13 +38,13 @@ describe('cache lookup', () => {
   });
 
   it('does not offer an execution whose output was never snapshotted', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     await execute(t, 'split', 'fp', { sha256: 'a'.repeat(64) });
     expect(await t.runs.findCachedExecution('split', 'fp')).toBeNull();
   });
 
   it('does not offer a tree snapshot that lost one of its files', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const dir = path.join(tempDir(), 'classifier');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'model.json'), '{}');
@@ -57,7 +58,7 @@ describe('cache lookup', () => {
   });
 
   it('lets an execution that was itself a cache hit serve later lookups', async () => {
-    const { tracking: t } = tempStore();
+    const { tracking: t } = await backend.store();
     const o = await t.objects.putBytes('vocab');
     await execute(t, 'fit_vocabulary', 'fp', { sha256: o, object: o });
     const replay = await execute(t, 'fit_vocabulary', 'fp', { sha256: o, object: o }, { cacheHit: true });

@@ -3,51 +3,52 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterToSql, parseFilter } from '../../src/tracking/filter.ts';
-import { openTracking, type Tracking } from '../../src/tracking/index.ts';
+import type { Tracking } from '../../src/tracking/index.ts';
+import { storeBackends, type StoreBackend } from './backends.ts';
 import { diagnosticOf, newRun } from './helpers.ts';
 
 const C1 = '1'.repeat(40);
 const C2 = 'abcdef0'.padEnd(40, '9');
 
-let t: Tracking;
-let dir: string;
-const ids: Record<string, string> = {};
-
-afterAll(() => {
-  t.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-// One store for the whole file: searches only read it.
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-filter-'));
-  t = openTracking(path.join(dir, '.kiln'));
-  const make = async (name: string, o: { pipeline?: string; branch?: string | null; commit?: string | null; dirty?: boolean; params: Record<string, unknown>; metrics: Record<string, number>; status?: 'FINISHED' | 'FAILED'; tags?: Record<string, string> }) => {
-    const run = await t.runs.createRun(
-      newRun({
-        pipeline: o.pipeline ?? 'spam',
-        git: { root: '/r', commit: o.commit === undefined ? C1 : o.commit, branch: o.branch === undefined ? 'main' : o.branch, dirty: o.commit === null ? null : (o.dirty ?? false), uncommitted: [], diffHash: null },
-        params: o.params,
-        tags: o.tags,
-      }),
-    );
-    if (Object.keys(o.metrics).length) await t.runs.logMetrics(run.id, o.metrics);
-    if (o.status) await t.runs.finishRun(run.id, { status: o.status });
-    ids[name] = run.id;
+/** Four runs to search, in a store of `backend` for the whole describe: searches only read it. */
+function searchable(backend: StoreBackend) {
+  let t: Tracking;
+  let dir: string;
+  const ids: Record<string, string> = {};
+  afterAll(() => {
+    t.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-filter-'));
+    t = await backend.fileStore(path.join(dir, '.kiln'));
+    const make = async (name: string, o: { pipeline?: string; branch?: string | null; commit?: string | null; dirty?: boolean; params: Record<string, unknown>; metrics: Record<string, number>; status?: 'FINISHED' | 'FAILED'; tags?: Record<string, string> }) => {
+      const run = await t.runs.createRun(
+        newRun({
+          pipeline: o.pipeline ?? 'spam',
+          git: { root: '/r', commit: o.commit === undefined ? C1 : o.commit, branch: o.branch === undefined ? 'main' : o.branch, dirty: o.commit === null ? null : (o.dirty ?? false), uncommitted: [], diffHash: null },
+          params: o.params,
+          tags: o.tags,
+        }),
+      );
+      if (Object.keys(o.metrics).length) await t.runs.logMetrics(run.id, o.metrics);
+      if (o.status) await t.runs.finishRun(run.id, { status: o.status });
+      ids[name] = run.id;
+    };
+    await make('a', { params: { seed: 1, split: { test_ratio: 0.2 }, optimizer: 'adam', use_bias: true }, metrics: { accuracy: 0.95, loss: 0.1 }, status: 'FINISHED', tags: { owner: 'ana' } });
+    await make('b', { branch: 'feature/x', dirty: true, commit: C2, params: { seed: 2, split: { test_ratio: 0.3 }, optimizer: 'sgd' }, metrics: { accuracy: 0.85, loss: 0.3 }, status: 'FINISHED' });
+    await make('c', { pipeline: 'other', params: { seed: 1, optimizer: 'Adam' }, metrics: { accuracy: 0.91 }, status: 'FAILED', tags: { owner: 'bo' } });
+    await make('d', { branch: null, commit: null, params: { seed: 3 }, metrics: {} });
+  });
+  return async (filter: string) => {
+    const found = await t.runs.searchRuns(filter);
+    const byId = Object.fromEntries(Object.entries(ids).map(([n, id]) => [id, n]));
+    return found.map((r) => byId[r.id]).sort();
   };
-  await make('a', { params: { seed: 1, split: { test_ratio: 0.2 }, optimizer: 'adam', use_bias: true }, metrics: { accuracy: 0.95, loss: 0.1 }, status: 'FINISHED', tags: { owner: 'ana' } });
-  await make('b', { branch: 'feature/x', dirty: true, commit: C2, params: { seed: 2, split: { test_ratio: 0.3 }, optimizer: 'sgd' }, metrics: { accuracy: 0.85, loss: 0.3 }, status: 'FINISHED' });
-  await make('c', { pipeline: 'other', params: { seed: 1, optimizer: 'Adam' }, metrics: { accuracy: 0.91 }, status: 'FAILED', tags: { owner: 'bo' } });
-  await make('d', { branch: null, commit: null, params: { seed: 3 }, metrics: {} });
-});
+}
 
-const names = async (filter: string) => {
-  const found = await t.runs.searchRuns(filter);
-  const byId = Object.fromEntries(Object.entries(ids).map(([n, id]) => [id, n]));
-  return found.map((r) => byId[r.id]).sort();
-};
-
-describe('run filter: search', () => {
+describe.each(storeBackends)('run filter: search on $name', (backend) => {
+  const names = searchable(backend);
   const cases: Array<[string, string[]]> = [
     ['', ['a', 'b', 'c', 'd']],
     ['metrics.accuracy > 0.9', ['a', 'c']],
@@ -88,7 +89,8 @@ describe('run filter: search', () => {
   }
 });
 
-describe('run filter: errors', () => {
+describe.each(storeBackends)('run filter: errors on $name', (backend) => {
+  const names = searchable(backend);
   const errors: Array<[string, string, number, string]> = [
     ['metrics.x > 1; drop table runs', 'KILN4005', 14, "unexpected character ';'"],
     ['metrics.accuracy >', 'KILN4005', 19, 'expected a value'],
@@ -107,7 +109,7 @@ describe('run filter: errors', () => {
   ];
   for (const [filter, code, column, text] of errors) {
     it(`${filter} → ${code} at column ${column}`, async () => {
-      const d = await diagnosticOf(() => t.runs.searchRuns(filter));
+      const d = await diagnosticOf(() => names(filter));
       expect(d.code).toBe(code);
       expect(d.message).toContain(`column ${column}`);
       expect(d.message).toContain(text);
@@ -131,6 +133,17 @@ describe('run filter: errors', () => {
     const sql = filterToSql("metrics.`a') OR 1=1 --` > 0 and params.\"b; DROP\" = 1 and tags.`x'` = 'y'");
     expect(sql.where).not.toMatch(/DROP|1=1/);
     expect(sql.params).toEqual(["a') OR 1=1 --", 0, 'b; DROP', 1, "x'", 'y']);
+  });
+
+  it('speaks PostgreSQL with numbered parameters: values and keys bound, numbers as double precision, LIKE escaped', () => {
+    const sql = filterToSql("metrics.`a') OR 1=1 --` > 0 and params.optimizer LIKE 'a\\b%' and tags.`x'` ILIKE 'y_'", 'postgres', 3);
+    expect(sql.where).not.toMatch(/DROP|1=1|\?/);
+    expect(sql.where).toContain('m.key = $3 AND m.value > $4::double precision');
+    expect(sql.where).toContain('p.value_text LIKE $6');
+    expect(sql.where).toContain('t.value ILIKE $8');
+    // A backslash is literal in our LIKE; PostgreSQL's LIKE reads it as an escape, so it is doubled.
+    expect(sql.params).toEqual(["a') OR 1=1 --", 0, 'optimizer', 'a\\\\b%', "x'", 'y_']);
+    expect(filterToSql('', 'postgres').where).toBe('TRUE');
   });
 
   it('parses precedence: and binds tighter than or', () => {

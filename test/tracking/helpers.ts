@@ -3,8 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { openTracking, type NewRun, type Tracking } from '../../src/tracking/index.ts';
+import { openTracking, type NewRun } from '../../src/tracking/index.ts';
 import { isKilnError } from '../../src/diagnostics/index.ts';
+
+/** The embedded store's tracking, whose database the tests of SQLite itself reach into. */
+type Tracking = ReturnType<typeof openTracking>;
 
 const made: string[] = [];
 const opened: Tracking[] = [];

@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { openTracking } from '../../src/tracking/index.ts';
 import { runIdTime, newRunId } from '../../src/tracking/ids.ts';
 import { codesOf, diagnosticOf, newRun, tempDir, tempStore, track } from './helpers.ts';
+import { storeBackends } from './backends.ts';
 
-describe('run store', () => {
+describe.each(storeBackends)('run store on $name', (backend) => {
   it('creates a run with its stamp, versions and process, and reads it back', async () => {
-    const { tracking, storeDir } = tempStore();
+    const { tracking } = await backend.store();
     const before = Date.now();
     const run = await tracking.runs.createRun(
       newRun({
@@ -28,14 +29,10 @@ describe('run store', () => {
     expect(rec.versions).toEqual({ kiln: '0.1.0', node: process.version, tfjs: '4.22.0' });
     expect(rec.host.pid).toBe(process.pid);
     expect(rec.command).toEqual(['kiln', 'run', 'spam']);
-    expect(fs.existsSync(path.join(storeDir, 'kiln.db'))).toBe(true);
-    const db = new Database(path.join(storeDir, 'kiln.db'), { readonly: true });
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    db.close();
   });
 
   it('keeps parameters write-once: the same value again is fine, another value is KILN4004', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun({ params: { split: { test_ratio: 0.2 } } }));
     await tracking.runs.logParams(run.id, { 'split.test_ratio': 0.2, lr: 0.01 });
     const d = await diagnosticOf(() => tracking.runs.logParams(run.id, { features: { size: 100 }, split: { test_ratio: 0.3 } }));
@@ -47,7 +44,7 @@ describe('run store', () => {
   });
 
   it('rejects parameters that are not JSON (KILN4011)', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun());
     expect(await codesOf(() => tracking.runs.logParams(run.id, { lr: Number.POSITIVE_INFINITY }))).toEqual(['KILN4011']);
     expect(await codesOf(() => tracking.runs.logParams(run.id, { f: () => 1 }))).toEqual(['KILN4011']);
@@ -60,7 +57,7 @@ describe('run store', () => {
   });
 
   it('keeps metric history and the latest value per key (highest step, then newest)', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun());
     for (let epoch = 0; epoch < 5; epoch++) await tracking.runs.logMetrics(run.id, { loss: 1 / (epoch + 1), accuracy: epoch / 10 }, { step: epoch, timestamp: 1000 + epoch });
     // A late write of an earlier step does not become the latest.
@@ -75,8 +72,25 @@ describe('run store', () => {
     expect(history[3].value).toBe(42);
   });
 
+  it('keeps every point of metric calls made at once (as the recorder makes them); a call for an ended run fails alone', async () => {
+    const { tracking } = await backend.store();
+    const run = await tracking.runs.createRun(newRun());
+    const ended = await tracking.runs.createRun(newRun());
+    await tracking.runs.finishRun(ended.id, { status: 'FINISHED' });
+    const calls = Array.from({ length: 200 }, (_, i) => tracking.runs.logMetrics(run.id, { loss: i, [`k${i % 3}`]: i }, { step: 199 - i, timestamp: 5000 + (i % 7) }));
+    const refused = codesOf(() => tracking.runs.logMetrics(ended.id, { loss: 1 }));
+    await Promise.all(calls);
+    expect(await refused).toEqual(['KILN4010']);
+    const rec = await tracking.runs.getRun(run.id);
+    // The highest step wins, whatever order the calls were written in.
+    expect(rec.metrics.loss).toEqual({ value: 0, step: 199, timestamp: 5000, historyLength: 200 });
+    expect(rec.metrics.k1).toMatchObject({ value: 1, step: 198 });
+    expect((await tracking.runs.metricHistory(run.id, 'loss')).map((p) => p.step)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect((await tracking.runs.getRun(ended.id)).metrics).toEqual({});
+  });
+
   it('records node executions with dataset hashes, files, and ends the run', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun());
     const h = (c: string) => c.repeat(64);
     const split = await tracking.runs.startNode(run.id, 'split', { fingerprint: 'fp-split', inputs: { raw_emails: h('1') } });
@@ -104,7 +118,7 @@ describe('run store', () => {
   });
 
   it('never records a run FINISHED when one of its nodes failed or never ended: it is FAILED, naming them', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const finish = async (nodes: Array<[string, 'FINISHED' | 'FAILED' | null]>) => {
       const run = await tracking.runs.createRun(newRun());
       for (const [node, status] of nodes) {
@@ -124,7 +138,7 @@ describe('run store', () => {
   });
 
   it('refuses to write to a run that is no longer RUNNING (KILN4010)', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const run = await tracking.runs.createRun(newRun());
     const node = await tracking.runs.startNode(run.id, 'split', { fingerprint: null });
     await tracking.runs.finishRun(run.id, { status: 'KILLED' });
@@ -139,7 +153,7 @@ describe('run store', () => {
   });
 
   it('finds runs by unique prefix (KILN4002 for none, KILN4003 for several)', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const t = Date.now();
     const a = await tracking.runs.createRun(newRun({ startTime: t }));
     const b = await tracking.runs.createRun(newRun({ startTime: t }));
@@ -158,7 +172,7 @@ describe('run store', () => {
   });
 
   it('lists newest first with filters, and finds the latest finished run at a commit', async () => {
-    const { tracking } = tempStore();
+    const { tracking } = await backend.store();
     const c1 = '1'.repeat(40);
     const c2 = '2'.repeat(40);
     const mk = async (pipeline: string, commit: string, status: 'FINISHED' | 'FAILED' | null, dirty = false) => {
@@ -177,6 +191,18 @@ describe('run store', () => {
     expect((await tracking.runs.latestFinishedRun('spam', c1))?.id).toBe(r3);
     expect((await tracking.runs.latestFinishedRun('spam', c1, { clean: true }))?.id).toBe(r1);
     expect(await tracking.runs.latestFinishedRun('spam', c2)).toBeNull();
+  });
+
+});
+
+describe('run store on SQLite', () => {
+  it('keeps its database in <store>/kiln.db, in WAL mode', async () => {
+    const { tracking, storeDir } = tempStore();
+    await tracking.runs.createRun(newRun());
+    expect(fs.existsSync(path.join(storeDir, 'kiln.db'))).toBe(true);
+    const db = new Database(path.join(storeDir, 'kiln.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
   });
 
   it('reports a store held by another writer as KILN4008, and works once it is released', async () => {
