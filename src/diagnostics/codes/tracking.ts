@@ -25,4 +25,5 @@ export const trackingCodes = {
   KILN4030: { severity: 'error', message: "run {run} has no file '{name}'.{suggestion}", hint: 'Files of this run: {available}. `kiln runs show {run}` lists them.' },
   KILN4031: { severity: 'error', message: 'cannot write {path}: {reason}', hint: 'Choose another --out path in a folder that exists and is writable; nothing was written there.' },
   KILN4032: { severity: 'warning', message: 'the git stamp could not read {what} ({reason}); {known}', hint: 'The run is recorded with its commit, but its uncommitted changes are not fully known. Make these files readable by this user, or list them in .gitignore if they are not part of the project.' },
+  KILN4056: { severity: 'error', message: 'pack index {path} is damaged: {reason}', hint: 'Move that .idx file and the .pack file of the same name out of the store; the runs that need objects it listed re-run the nodes that made them.' },
 } satisfies Record<string, CodeDefinition>;
