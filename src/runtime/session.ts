@@ -38,7 +38,11 @@ export interface RunRequest {
 export interface PreparedRun {
   ir: ProjectIR;
   pipeline: PipelineIR;
-  module: CompiledPipelineModule;
+  /**
+   * The generated pipeline module, imported on first call: a run that skips every node never imports the project's
+   * code (nor registers the TypeScript loader for it).
+   */
+  module: () => Promise<CompiledPipelineModule>;
   nodes: PipelineIR['nodes'];
   params: ReturnType<typeof applyOverrides>;
   loadVersions: Record<string, string>;
@@ -86,7 +90,8 @@ export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const loadVersions = parseLoadVersions(ir, req.loadVersions);
   const hooks = await loadHooks(ir.settings);
   const modulePath = path.join(req.root, build.pipelineModules[pipeline.name]);
-  const module = (await importProjectModule(modulePath)) as CompiledPipelineModule;
+  let importing: Promise<CompiledPipelineModule> | undefined;
+  const module = () => (importing ??= importProjectModule(modulePath) as Promise<CompiledPipelineModule>);
   return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
 }
 

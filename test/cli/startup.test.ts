@@ -102,6 +102,22 @@ describe('what each command loads', () => {
     expect(packagesOf(badExport.modules)).toContain('esbuild');
   });
 
+  it('a kiln run that skips every node imports none of the project’s code and no tsx', () => {
+    const root = copyProject('mini');
+    const projectCode = (modules: string[]) => modules.filter((u) => u.startsWith(`file://${root}/`)).map((u) => u.slice(`file://${root}/`.length));
+    // The positive control: a first run executes both nodes, through the generated module and tsx.
+    const first = kilnLoading(['run'], root);
+    expect(first.code, first.stderr).toBe(0);
+    expect(projectCode(first.modules)).toEqual(expect.arrayContaining(['generated/demo.ts', 'pipelines/demo/nodes.ts']));
+    expect(packagesOf(first.modules)).toContain('tsx');
+
+    const cached = kilnLoading(['run'], root);
+    expect(cached.code, cached.stderr).toBe(0);
+    expect(cached.stderr).toContain('finished: 2 node(s), all skipped as unchanged');
+    expect(projectCode(cached.modules)).toEqual([]);
+    expect(packagesOf(cached.modules)).not.toContain('tsx');
+  });
+
   it('a missing build is a one-line instruction, not a stack trace', () => {
     const pkg = tempDir('kiln-unbuilt-');
     fs.mkdirSync(path.join(pkg, 'bin'));
