@@ -17,7 +17,7 @@ import { applyOverrides } from './params.ts';
 import type { RunReporter } from './progress.ts';
 import { runNodes, type RunResult } from './runner.ts';
 import type { ContentTracker } from './tracker.ts';
-import { flattenParameters } from '../ir/parameters.ts';
+import { flattenParameters } from '../ir/parameter-tree.ts';
 import { randomUUID } from 'node:crypto';
 
 export interface RunRequest {
@@ -81,7 +81,7 @@ export function parseLoadVersions(ir: ProjectIR, args: string[]): Record<string,
 /** Compiles and checks everything a run needs; throws KilnError with every problem found. */
 export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const build = await buildForRun(req.root);
-  const ir = build.analyzed.ir!;
+  const ir = build.ir;
   const diff = build.rewritten;
   if (diff.changed.length || diff.removed.length) req.note(`generated/ was stale: rewrote ${diff.changed.length} file(s)${diff.removed.length ? `, removed ${diff.removed.length}` : ''} (commit them)`);
   const pipeline = choosePipeline(ir, req.pipeline);
@@ -92,7 +92,7 @@ export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const modulePath = path.join(req.root, build.pipelineModules[pipeline.name]);
   let importing: Promise<CompiledPipelineModule> | undefined;
   const module = () => (importing ??= importProjectModule(modulePath) as Promise<CompiledPipelineModule>);
-  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
+  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.sources };
 }
 
 /** Whether the nodes selected to run use TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */

@@ -102,7 +102,7 @@ describe('what each command loads', () => {
     expect(packagesOf(badExport.modules)).toContain('esbuild');
   });
 
-  it('a kiln run that skips every node imports none of the project’s code and no tsx', () => {
+  it('a kiln run that skips every node imports none of the project’s code and no tsx, and parses no declaration', () => {
     const root = copyProject('mini');
     const projectCode = (modules: string[]) => modules.filter((u) => u.startsWith(`file://${root}/`)).map((u) => u.slice(`file://${root}/`.length));
     // The positive control: a first run executes both nodes, through the generated module and tsx.
@@ -116,6 +116,11 @@ describe('what each command loads', () => {
     expect(cached.stderr).toContain('finished: 2 node(s), all skipped as unchanged');
     expect(projectCode(cached.modules)).toEqual([]);
     expect(packagesOf(cached.modules)).not.toContain('tsx');
+    // Nor are the declarations parsed again: the IR is recalled (src/ir-cache.ts), so the YAML parser and the schema
+    // validators stay unloaded; the first run, which analysed them, loaded the parser.
+    expect(kilnModules(first.modules)).toContain('lib/vendor/yaml.js');
+    expect(kilnModules(cached.modules).filter((m) => m === 'lib/vendor/yaml.js' || m.startsWith('lib/config/validate'))).toEqual([]);
+    expect(packagesOf(cached.modules).filter((p) => p.startsWith('csv-'))).toEqual([]);
   });
 
   it('a missing build is a one-line instruction, not a stack trace', () => {
