@@ -16,6 +16,10 @@ const HASH_BYTES = 32;
 /** hash, offset (8 bytes), length (4 bytes). */
 const ENTRY_BYTES = HASH_BYTES + 8 + 4;
 
+/** A pack up to this size is read whole and held in memory once read from; all held packs together stay under HELD_BYTES. */
+const HELD_PACK_BYTES = 16 * 1024 * 1024;
+const HELD_BYTES = 64 * 1024 * 1024;
+
 export interface PackedObject {
   hash: string;
   offset: number;
@@ -64,6 +68,9 @@ export class Packs {
   /** pack id → the hashes its index lists, for the packs whose index was read. */
   private readonly known = new Map<string, string[]>();
   private listed = false;
+  /** Whole packs read into memory, by id. */
+  private readonly held = new Map<string, Buffer>();
+  private heldBytes = 0;
   /** Packs this process marked as used: once is enough, a mark keeps a pack from gc for the rest of the run. */
   private readonly touched = new Set<string>();
 
@@ -106,6 +113,7 @@ export class Packs {
       if (ids.has(id)) continue;
       for (const h of hashes) if (this.located.get(h)?.pack === id) this.located.delete(h);
       this.known.delete(id);
+      this.release(id);
     }
     for (const id of ids) {
       if (this.known.has(id)) continue;
@@ -140,8 +148,14 @@ export class Packs {
     return this.located.get(hash) ?? null;
   }
 
-  /** The object's bytes as the pack holds them (unverified), or null when the pack is gone. */
+  /**
+   * The object's bytes as the pack holds them (unverified), or null when the pack is gone. A pack is read whole the
+   * first time and held (within HELD_BYTES): a cached run reads an object of each of its packs per node, and a pack's
+   * bytes never change under its name.
+   */
   read(at: PackLocation): Buffer | null {
+    const whole = this.whole(at.pack);
+    if (whole) return at.offset + at.length <= whole.length ? Buffer.from(whole.subarray(at.offset, at.offset + at.length)) : Buffer.from(whole.subarray(at.offset));
     let fd: number;
     try {
       fd = fs.openSync(this.packPath(at.pack), 'r');
@@ -161,6 +175,22 @@ export class Packs {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  private whole(id: string): Buffer | null {
+    const held = this.held.get(id);
+    if (held) return held;
+    let data: Buffer;
+    try {
+      const size = fs.statSync(this.packPath(id)).size;
+      if (size > HELD_PACK_BYTES || this.heldBytes + size > HELD_BYTES) return null;
+      data = fs.readFileSync(this.packPath(id));
+    } catch {
+      return null;
+    }
+    this.held.set(id, data);
+    this.heldBytes += data.length;
+    return data;
   }
 
   /** Whether the pack file is still there. */
@@ -232,6 +262,14 @@ export class Packs {
     const hashes = this.known.get(id) ?? [];
     for (const h of hashes) if (this.located.get(h)?.pack === id) this.located.delete(h);
     this.known.delete(id);
+    this.release(id);
+  }
+
+  private release(id: string): void {
+    const held = this.held.get(id);
+    if (!held) return;
+    this.held.delete(id);
+    this.heldBytes -= held.length;
   }
 }
 
