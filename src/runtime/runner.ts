@@ -118,8 +118,9 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     return table;
   };
   const given = opts.module;
-  let compiled: Promise<Map<string, CompiledNode>> | undefined = typeof given === 'function' ? undefined : Promise.resolve(checked(given));
-  const compiledNode = async (name: string): Promise<CompiledNode> => (await (compiled ??= (given as () => Promise<CompiledPipelineModule>)().then(checked))).get(name)!;
+  let table: Map<string, CompiledNode> | null = typeof given === 'function' ? null : checked(given);
+  let importing: Promise<Map<string, CompiledNode>> | undefined;
+  const importTable = async (): Promise<Map<string, CompiledNode>> => (table ??= await (importing ??= (given as () => Promise<CompiledPipelineModule>)().then(checked)));
   const inputs = freeInputs(nodes);
   const problems: Diagnostic[] = [];
   const allNodes = Object.values(ir.pipelines).flatMap((p) => p.nodes);
@@ -291,7 +292,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         }
       }
       reporter.nodeRunning?.(n.name);
-      const fn = await compiledNode(n.name);
+      // No await once the table is at hand: an await per node is measurable in a chain of trivial nodes.
+      const fn = (table ?? (await importTable())).get(n.name)!;
       if (opts.beforeExecution) await (preparing ??= opts.beforeExecution());
       const values: Record<string, unknown> = {};
       for (const i of n.inputs) values[i.dataset] = isParam(i.dataset) ? param(i.dataset) : await load(n.name, i.dataset);
