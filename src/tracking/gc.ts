@@ -121,7 +121,14 @@ async function collectPacks(objects: LocalObjectStore, reachable: ReadonlySet<st
   const old: Array<{ id: string; listed: PackedObject[] }> = [];
   let deadInOld = 0;
   for (const id of packs.ids()) {
-    const listed = packs.entries(id);
+    let listed: PackedObject[];
+    try {
+      listed = packs.entries(id);
+    } catch (e) {
+      // Another gc rewrote it since the listing.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
     const dead = listed.filter((o) => !reachable.has(o.hash)).length;
     const mtime = fs.statSync(packs.packPath(id), { throwIfNoEntry: false })?.mtimeMs;
     if (mtime !== undefined && mtime >= cutoff) {
