@@ -1,9 +1,11 @@
 // Whole-command cost of `kiln run` on a chain of trivial nodes (issue 14): a generated project with N nodes, each
 // adding 1 to its input (in-memory datasets), compiled with `kiln compile`, then a cold `kiln run` and a fully cached
 // re-run, each a real process. CPU time (user + system, the process and its children) from /usr/bin/time, beside
-// `node -e 0` measured in the same run (the floor of any Node command). Prints JSON.
+// `node -e 0` measured in the same run (the floor of any Node command). --baseline <checkout> runs the same chains with
+// another built kiln checkout (e.g. a worktree of main) in the same run, and reports this one's CPU as a ratio to it.
+// Prints JSON.
 //
-//   npx tsx bench/run-chain.ts [--nodes 100] [--cached-nodes 1000]
+//   npx tsx bench/run-chain.ts [--nodes 100] [--cached-nodes 1000] [--baseline ../kiln-main]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,8 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
+const baselineArg = process.argv.indexOf('--baseline');
+const baseline = baselineArg >= 0 ? path.resolve(process.argv[baselineArg + 1]) : null;
 /** Issue 14: a cold run of the 100-node chain at most the CPU `kedro run` needed for it on the issue's machine. */
 const COLD_TARGET_S = 2.5;
 
@@ -28,8 +32,8 @@ function measure(cmd: string[], cwd: string): { cpuS: number; wallS: number; std
 }
 
 /** A project whose pipeline is n0 → d0 → n1 → … → n(N-1), inside the repository so that it resolves kiln's packages. */
-function chainProject(nodes: number): string {
-  const root = path.join(repo, '.kiln', 'bench', `chain-${nodes}-${process.pid}`);
+function chainProject(checkout: string, nodes: number): string {
+  const root = path.join(checkout, '.kiln', 'bench', `chain-${nodes}-${process.pid}`);
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(path.join(root, 'pipelines', 'chain'), { recursive: true });
   fs.writeFileSync(path.join(root, 'kiln.yaml'), `name: chain\n`);
@@ -47,10 +51,9 @@ function chainProject(nodes: number): string {
   return root;
 }
 
-const kiln = (...args: string[]) => [process.execPath, path.join(repo, 'bin', 'kiln.js'), ...args];
-
-function chain(nodes: number) {
-  const root = chainProject(nodes);
+function chain(checkout: string, nodes: number) {
+  const kiln = (...args: string[]) => [process.execPath, path.join(checkout, 'bin', 'kiln.js'), ...args];
+  const root = chainProject(checkout, nodes);
   try {
     const compile = measure(kiln('compile'), root);
     const cold = measure(kiln('run'), root);
@@ -70,17 +73,26 @@ function chain(nodes: number) {
 }
 
 const bare = measure([process.execPath, '-e', '0'], repo);
-const small = chain(arg('nodes', 100));
-const large = chain(arg('cached-nodes', 1000));
+const sizes = [arg('nodes', 100), arg('cached-nodes', 1000)];
+const chains = sizes.map((n) => chain(repo, n));
+const base = baseline ? sizes.map((n) => chain(baseline, n)) : null;
+const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
 console.log(
   JSON.stringify(
     {
       bench: 'run-chain',
       node: process.version,
       bareNodeCpuS: Number(bare.cpuS.toFixed(2)),
-      chains: [small, large],
+      chains,
+      ...(base
+        ? {
+            baseline: { checkout: baseline, chains: base },
+            /** This checkout's CPU over the baseline's, per chain: below 1 is cheaper. */
+            cpuRatioToBaseline: chains.map((c, i) => ({ nodes: c.nodes, coldRun: ratio(c.coldRun.cpuS, base[i].coldRun.cpuS), cachedRun: ratio(c.cachedRun.cpuS, base[i].cachedRun.cpuS) })),
+          }
+        : {}),
       coldTargetCpuS: COLD_TARGET_S,
-      coldMeetsTarget: small.coldRun.cpuS <= COLD_TARGET_S,
+      coldMeetsTarget: chains[0].coldRun.cpuS <= COLD_TARGET_S,
     },
     null,
     2,

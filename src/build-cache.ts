@@ -1,11 +1,13 @@
 // What `kiln run` builds before running: the IR, and generated/ up to date and type-checked. When nothing the last
-// build read has changed (declarations, record schemas, node code, tsconfig, the generated files on disk), the IR is
-// resolved again but checks, codegen and the type-check are skipped: the TypeScript compiler is not even loaded.
+// build read has changed (declarations, record schemas, node code, tsconfig, the generated files on disk), checks,
+// codegen and the type-check are skipped: the TypeScript compiler is not even loaded; and the IR itself is recalled
+// rather than parsed and resolved again when no declaration changed (ir-cache.ts).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeProject, type AnalyzedProject } from './project.ts';
+import { analyzeAndRememberIr, recallIr } from './ir-cache.ts';
+import type { ProjectIR } from './ir/types.ts';
 import { KilnError } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { writeFileAtomic } from './runtime/atomic.ts';
@@ -13,7 +15,9 @@ import type { BuildResult } from './build.ts';
 import { kilnVersion } from './version.ts';
 
 export interface RunBuild {
-  analyzed: AnalyzedProject;
+  ir: ProjectIR;
+  /** Every text the IR was resolved from (declarations, record schemas, node modules), by project-relative path. */
+  sources: ReadonlyMap<string, string>;
   /** Warnings of the build (errors are thrown). */
   warnings: Diagnostic[];
   pipelineModules: Record<string, string>;
@@ -45,8 +49,14 @@ async function readOr(file: string, fallback: string): Promise<string> {
 // kiln's code as it runs: src/ (TypeScript) or lib/ (the build, JavaScript).
 const kilnSrc = path.join(path.dirname(fileURLToPath(import.meta.url)));
 
-/** kiln's own compiler code and schemas: a kiln update that changes what a build produces invalidates the cache. */
-async function compilerFingerprint(): Promise<string> {
+let fingerprint: Promise<string> | undefined;
+
+/** kiln's own compiler code and schemas: a kiln update that changes what a build produces invalidates the caches. */
+function compilerFingerprint(): Promise<string> {
+  return (fingerprint ??= fingerprintCompiler());
+}
+
+async function fingerprintCompiler(): Promise<string> {
   const h = createHash('sha256');
   for (const dir of [path.join(kilnSrc, 'config'), path.join(kilnSrc, 'ir'), path.join(kilnSrc, 'check'), path.join(kilnSrc, 'codegen'), path.join(kilnSrc, 'codegen', 'templates'), path.join(kilnSrc, '..', 'schema')]) {
     let names: string[] = [];
@@ -82,8 +92,13 @@ async function generatedIntact(root: string, generated: Record<string, string>):
 }
 
 export async function buildForRun(root: string): Promise<RunBuild> {
-  const quick = await analyzeProject(root, { checks: false });
-  if (!quick.ok || !quick.ir) throw new KilnError(quick.diagnostics);
+  const compiler = `kiln ${kilnVersion}\n${await compilerFingerprint()}`;
+  let quick = await recallIr(root, compiler);
+  if (!quick) {
+    const analyzed = await analyzeAndRememberIr(root, compiler);
+    if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
+    quick = { ir: analyzed.ir, sources: analyzed.loaded.sources };
+  }
   const cacheFile = path.join(root, quick.ir.settings.storeDir, 'cache', 'build.json');
   let entry: BuildCacheEntry | null = null;
   try {
@@ -91,8 +106,8 @@ export async function buildForRun(root: string): Promise<RunBuild> {
   } catch {
     entry = null;
   }
-  if (entry && (await buildKey(root, quick.loaded.sources, entry.projectFiles)) === entry.key && (await generatedIntact(root, entry.generated))) {
-    return { analyzed: quick, warnings: entry.warnings, pipelineModules: entry.pipelineModules, modelModules: entry.modelModules, rewritten: { changed: [], removed: [] }, cached: true };
+  if (entry && (await buildKey(root, quick.sources, entry.projectFiles)) === entry.key && (await generatedIntact(root, entry.generated))) {
+    return { ir: quick.ir, sources: quick.sources, warnings: entry.warnings, pipelineModules: entry.pipelineModules, modelModules: entry.modelModules, rewritten: { changed: [], removed: [] }, cached: true };
   }
   const { buildProject, writeGenerated, refusedOverwrites } = await import('./build.ts');
   const build = await buildProject(root, { typecheck: 'cached' });
@@ -100,7 +115,7 @@ export async function buildForRun(root: string): Promise<RunBuild> {
   const rewritten = await writeGenerated(root, build.ir.settings.generatedDir, build.output.files);
   if (rewritten.foreign.length) throw new KilnError(refusedOverwrites(build.ir.settings, rewritten.foreign));
   const warnings = await rememberBuild(root, build);
-  return { analyzed: build, warnings, pipelineModules: build.output.pipelineModules, modelModules: build.output.modelModules, rewritten, cached: false };
+  return { ir: build.ir, sources: build.loaded.sources, warnings, pipelineModules: build.output.pipelineModules, modelModules: build.output.modelModules, rewritten, cached: false };
 }
 
 /**

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { CommandModule } from './main.ts';
 import { EXIT_OK, type Io } from './io.ts';
-import { analyzeProject } from '../project.ts';
 import { KilnError } from '../diagnostics/diagnostic.ts';
 import type { BuildOptions, BuiltArtifact } from '../artifact/build.ts';
 import type { ProjectIR } from '../ir/types.ts';
@@ -38,6 +37,8 @@ export const packageCommand: CommandModule = {
         setExit(
           (async () => {
             const root = path.resolve(io.cwd, opts.project);
+            // Loaded here: `kiln run` imports this module for packageRun, and a run recalls its IR without the analyser.
+            const { analyzeProject } = await import('../project.ts');
             const analyzed = await analyzeProject(root);
             if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
             const { openProjectTracking } = await import('../tracking/index.ts');

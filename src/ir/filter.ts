@@ -4,7 +4,7 @@ import { didYouMean, didYouMeanOneOf } from '../diagnostics/didyoumean.ts';
 import { KilnError } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { buildGraph, reachable, topologicalOrder } from './graph.ts';
-import { isParam } from './pipelines.ts';
+import { isParam } from './parameter-tree.ts';
 import type { NodeIR } from './types.ts';
 
 export interface NodeFilter {

@@ -1,6 +1,6 @@
 // The dataset graph of a list of nodes: producers, consumers, free inputs, deterministic topological order.
 import type { NodeIR } from './types.ts';
-import { isParam } from './pipelines.ts';
+import { isParam } from './parameter-tree.ts';
 
 export interface NodeGraph {
   byName: Map<string, NodeIR>;

@@ -20,8 +20,8 @@ export interface PipelineDecl {
   raw: RawPipeline;
 }
 
-export const PARAMS = 'params:';
-export const isParam = (d: string) => d.startsWith(PARAMS);
+import { isParam, PARAMS } from './parameter-tree.ts';
+export { isParam, PARAMS };
 
 function bindings(f: LoadedFile, pointer: string, raw: RawBindings): { form: BindingForm; list: BindingIR[] } {
   if (raw === undefined) return { form: 'none', list: [] };

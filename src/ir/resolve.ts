@@ -93,10 +93,7 @@ function uniqueByName<T extends { name: string }>(nodes: T[]): T[] {
   return nodes.filter((n) => (seen.has(n.name) ? false : (seen.add(n.name), true)));
 }
 
-/** The dataset named `name`: the catalog entry, or an implicit in-memory intermediate. */
-export function datasetOf(ir: ProjectIR, name: string): DatasetIR {
-  return ir.datasets[name] ?? { name, type: 'memory', declared: false, versioned: false, options: {} };
-}
+export { datasetOf } from './dataset-of.ts';
 
 /** A schema file named relative to a declaration file, loaded from the captured sources. */
 export function schemaRelativeTo(file: string, ref: string, sources: ReadonlyMap<string, string>): { rel: string; json: Record<string, unknown> } | string {

@@ -2,7 +2,7 @@
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { parameterKeys, parameterValue } from '../ir/parameters.ts';
+import { parameterKeys, parameterValue } from '../ir/parameter-tree.ts';
 import type { JsonValue } from '../ir/types.ts';
 
 /**

@@ -1,7 +1,7 @@
 // After a failure: which nodes to resume from (Kedro's `_find_nodes_to_resume_from`). The nearest nodes whose
 // inputs are all persisted, so that `--from-nodes` re-runs as little as possible and nothing is left out.
 import { buildGraph, reachable, topologicalOrder } from '../ir/graph.ts';
-import { isParam } from '../ir/pipelines.ts';
+import { isParam } from '../ir/parameter-tree.ts';
 import type { NodeIR } from '../ir/types.ts';
 
 /** Whether a dataset survives the process (a catalog entry stored outside memory). */

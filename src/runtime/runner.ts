@@ -5,10 +5,9 @@ import { diag, KilnError, isKilnError } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { freeInputs, terminalOutputs, buildGraph, NameHeap } from '../ir/graph.ts';
-import { parameterValue } from '../ir/parameters.ts';
-import { isParam, PARAMS } from '../ir/pipelines.ts';
+import { isParam, parameterValue, PARAMS } from '../ir/parameter-tree.ts';
 import { datasetDeclaration } from '../ir/declaration.ts';
-import { datasetOf } from '../ir/resolve.ts';
+import { datasetOf } from '../ir/dataset-of.ts';
 import type { JsonValue, NodeIR, ProjectIR } from '../ir/types.ts';
 import type { CompiledPipelineModule, CompiledNode } from './compiled.ts';
 import { withNodeContext, type NodeContext } from './context.ts';
@@ -24,7 +23,11 @@ import type { ContentTracker, Snapshot } from './tracker.ts';
 
 export interface RunOptions {
   ir: ProjectIR;
-  module: CompiledPipelineModule;
+  /**
+   * The generated pipeline module, or how to import it: then it is imported (and checked against the IR) only when a
+   * node actually executes, so that a run that skips every node loads none of the project's code.
+   */
+  module: CompiledPipelineModule | (() => Promise<CompiledPipelineModule>);
   /** The nodes to run (a filter already applied), in topological order. */
   nodes: NodeIR[];
   /** Parameter tree after overrides. */
@@ -77,7 +80,7 @@ export function canonicalJson(v: unknown): string {
 }
 
 export async function runNodes(opts: RunOptions): Promise<RunResult> {
-  const { ir, module, nodes } = opts;
+  const { ir, nodes } = opts;
   const hooks = opts.hooks ?? [];
   const reporter = opts.reporter ?? silentReporter;
   const tracker = opts.tracker ?? null;
@@ -107,16 +110,24 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
     return e !== undefined && e.type !== 'memory';
   };
 
-  // Check the compiled table against the IR, and the pipeline's free inputs against the catalog, before running anything.
-  const compiled = new Map<string, CompiledNode>();
+  // Check the compiled table against the IR (before running anything when the module is at hand, else once it is
+  // imported), and the pipeline's free inputs against the catalog.
   const same = (a: readonly string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-  for (const n of nodes) {
-    const c = module.nodes[n.name];
-    if (!c || !same(c.inputs, n.inputs.map((i) => i.dataset)) || !same(c.outputs, n.outputs.map((o) => o.dataset))) {
-      throw new KilnError(diag('KILN3012', { pipeline: module.pipeline, problem: c ? `node '${n.name}' has other inputs or outputs` : `node '${n.name}' is missing` }));
+  const checked = (module: CompiledPipelineModule): Map<string, CompiledNode> => {
+    const table = new Map<string, CompiledNode>();
+    for (const n of nodes) {
+      const c = module.nodes[n.name];
+      if (!c || !same(c.inputs, n.inputs.map((i) => i.dataset)) || !same(c.outputs, n.outputs.map((o) => o.dataset))) {
+        throw new KilnError(diag('KILN3012', { pipeline: module.pipeline, problem: c ? `node '${n.name}' has other inputs or outputs` : `node '${n.name}' is missing` }));
+      }
+      table.set(n.name, c);
     }
-    compiled.set(n.name, c);
-  }
+    return table;
+  };
+  const given = opts.module;
+  let table: Map<string, CompiledNode> | null = typeof given === 'function' ? null : checked(given);
+  let importing: Promise<Map<string, CompiledNode>> | undefined;
+  const importTable = async (): Promise<Map<string, CompiledNode>> => (table ??= await (importing ??= (given as () => Promise<CompiledPipelineModule>)().then(checked)));
   const inputs = freeInputs(nodes);
   const problems: Diagnostic[] = [];
   const allNodes = Object.values(ir.pipelines).flatMap((p) => p.nodes);
@@ -310,6 +321,8 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         }
       }
       reporter.nodeRunning?.(n.name);
+      // No await once the table is at hand: an await per node is measurable in a chain of trivial nodes.
+      const fn = (table ?? (await importTable())).get(n.name)!;
       if (opts.beforeExecution) await (preparing ??= opts.beforeExecution());
       const values: Record<string, unknown> = {};
       for (const i of n.inputs) values[i.dataset] = isParam(i.dataset) ? param(i.dataset) : await load(n.name, i.dataset);
@@ -324,7 +337,7 @@ export async function runNodes(opts: RunOptions): Promise<RunResult> {
         logFile: (name, content) => opts.onFile?.(n.name, name, content),
         log: (message) => reporter.nodeLog(n.name, message),
       };
-      const outputs = await withNodeContext(ctx, () => compiled.get(n.name)!.run(values));
+      const outputs = await withNodeContext(ctx, () => fn.run(values));
       for (const o of n.outputs) {
         const value = outputs[o.dataset];
         if (value === undefined) throw new KilnError(diag('KILN3004', { node: n.name, dataset: o.dataset }, o.location));

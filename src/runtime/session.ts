@@ -17,7 +17,7 @@ import { applyOverrides } from './params.ts';
 import type { RunReporter } from './progress.ts';
 import { runNodes, type RunResult } from './runner.ts';
 import type { ContentTracker, Snapshot } from './tracker.ts';
-import { flattenParameters } from '../ir/parameters.ts';
+import { flattenParameters } from '../ir/parameter-tree.ts';
 import { randomUUID } from 'node:crypto';
 
 export interface RunRequest {
@@ -38,7 +38,11 @@ export interface RunRequest {
 export interface PreparedRun {
   ir: ProjectIR;
   pipeline: PipelineIR;
-  module: CompiledPipelineModule;
+  /**
+   * The generated pipeline module, imported on first call: a run that skips every node never imports the project's
+   * code (nor registers the TypeScript loader for it).
+   */
+  module: () => Promise<CompiledPipelineModule>;
   nodes: PipelineIR['nodes'];
   params: ReturnType<typeof applyOverrides>;
   loadVersions: Record<string, string>;
@@ -77,7 +81,7 @@ export function parseLoadVersions(ir: ProjectIR, args: string[]): Record<string,
 /** Compiles and checks everything a run needs; throws KilnError with every problem found. */
 export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const build = await buildForRun(req.root);
-  const ir = build.analyzed.ir!;
+  const ir = build.ir;
   const diff = build.rewritten;
   if (diff.changed.length || diff.removed.length) req.note(`generated/ was stale: rewrote ${diff.changed.length} file(s)${diff.removed.length ? `, removed ${diff.removed.length}` : ''} (commit them)`);
   const pipeline = choosePipeline(ir, req.pipeline);
@@ -86,8 +90,9 @@ export async function prepareRun(req: RunRequest): Promise<PreparedRun> {
   const loadVersions = parseLoadVersions(ir, req.loadVersions);
   const hooks = await loadHooks(ir.settings);
   const modulePath = path.join(req.root, build.pipelineModules[pipeline.name]);
-  const module = (await importProjectModule(modulePath)) as CompiledPipelineModule;
-  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.analyzed.loaded.sources };
+  let importing: Promise<CompiledPipelineModule> | undefined;
+  const module = () => (importing ??= importProjectModule(modulePath) as Promise<CompiledPipelineModule>);
+  return { ir, pipeline, module, nodes, params, loadVersions, hooks, warnings: build.warnings, sources: build.sources };
 }
 
 /** Whether the nodes selected to run use TensorFlow.js (a model dataset, or node code importing it), so the backend is set up only then. */

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parseBuildingFolder } from '../artifact/building.ts';
-import { HASH_PATTERN, type LocalObjectStore } from './objects.ts';
+import { HASH_PATTERN, sha256, type LocalObjectStore } from './objects.ts';
+import type { PackedObject } from './packs.ts';
 import { NODE_LOG_OUTPUT } from './recorder.ts';
 import { deleteRunRecords, runsNotDeletable } from './delete-run.ts';
 import type { Tracking } from './index.ts';
@@ -86,6 +87,7 @@ export async function collectGarbage(tracking: Tracking<SqliteRunStore>, storeDi
     }
     if (!dryRun) await fsp.rmdir(dir).catch(() => {}); // only when empty
   }
+  await collectPacks(objects, reachable, cutoff, dryRun, result);
 
   // Artifacts: <store>/artifacts/<model>/<run id>, and `.<run id>.building-…` folders of builds that died.
   const registered = registeredArtifactDirs(tracking, opts.projectRoot ?? path.dirname(storeDir));
@@ -107,6 +109,65 @@ export async function collectGarbage(tracking: Tracking<SqliteRunStore>, storeDi
 
   result.bytes = result.objects.bytes + result.artifacts.bytes + result.temporary.bytes;
   return result;
+}
+
+/**
+ * Packs: one older than the cutoff that holds objects no run needs, or one of several old packs, is rewritten with
+ * what is still needed into one new pack (so that the packs of many runs become one, and a reader loads one index),
+ * and then removed. The new pack is durable before an old one goes, and an old pack that a run marked as used
+ * meanwhile is kept. A pack without an index (a writer died between the two) is a partial write.
+ */
+async function collectPacks(objects: LocalObjectStore, reachable: ReadonlySet<string>, cutoff: number, dryRun: boolean, result: GcResult): Promise<void> {
+  const packs = objects.packs;
+  const old: Array<{ id: string; listed: PackedObject[] }> = [];
+  let deadInOld = 0;
+  for (const id of packs.ids()) {
+    let listed: PackedObject[];
+    try {
+      listed = packs.entries(id);
+    } catch (e) {
+      // Another gc rewrote it since the listing.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    const dead = listed.filter((o) => !reachable.has(o.hash)).length;
+    const mtime = fs.statSync(packs.packPath(id), { throwIfNoEntry: false })?.mtimeMs;
+    if (mtime !== undefined && mtime >= cutoff) {
+      result.keptAsRecent += dead;
+      continue;
+    }
+    old.push({ id, listed });
+    deadInOld += dead;
+  }
+  if (old.length > 1 || deadInOld > 0) {
+    const keep = new Map<string, Buffer>();
+    for (const { id, listed } of old) {
+      for (const o of listed) {
+        if (!reachable.has(o.hash)) {
+          result.objects.count++;
+          result.objects.bytes += o.length;
+          continue;
+        }
+        if (keep.has(o.hash)) continue;
+        const data = packs.read({ ...o, pack: id });
+        // A damaged copy is not carried over (writePack checks too); a reader would have refused it anyway.
+        if (data && sha256(data) === o.hash) keep.set(o.hash, data);
+      }
+    }
+    if (!dryRun) {
+      const written = await objects.writePack([...keep]);
+      for (const { id } of old) {
+        // The same content makes the same pack: what was just written is not removed.
+        if (id === written) continue;
+        const mtime = fs.statSync(packs.packPath(id), { throwIfNoEntry: false })?.mtimeMs;
+        if (mtime === undefined || mtime < cutoff) packs.remove(id);
+      }
+    }
+  }
+  for (const name of await names(packs.dir)) {
+    const id = /^([0-9a-f]{64})\.pack$/.exec(name)?.[1];
+    if (id && !fs.existsSync(packs.indexPath(id))) await removeIfOld(path.join(packs.dir, name), cutoff, dryRun, result.temporary);
+  }
 }
 
 /** Every object the runs in `kept` reference: outputs (trees with the files they list), logged files, node logs' files. */

@@ -1,8 +1,9 @@
 // The content-addressed object store: files at <store>/objects/ab/cdef… named by the sha256 of their bytes.
 // A folder is stored as a tree: one object listing relative path → hash of each file. Writes go to a temporary file
 // that is fsynced and then renamed into place, so a crash (even of the machine) never leaves a partial object under its
-// final name. A writer of many objects may defer that (`deferSync`): the object stays staged, under its temporary
-// name, until `sync()` fsyncs the staged files together and renames them in.
+// final name. A writer of many objects may defer that (`deferSync`): the object stays staged until `sync()` makes the
+// batch durable together: small objects (and trees) are held in memory and written as one pack (see packs.ts), larger
+// ones are staged under a temporary name and renamed in.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -12,10 +13,15 @@ import { diag, KilnError } from '../diagnostics/index.ts';
 import { rethrowStoreFull } from './disk-full.ts';
 import { processLiveness } from './liveness.ts';
 import { datasyncPath, fsyncPath, tempPathBeside } from '../runtime/atomic.ts';
+import { Packs, type PackLocation, type StagedPack } from './packs.ts';
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** Files up to this size are staged from one read (see putFile); larger ones are streamed, never held whole in memory. */
 const SMALL_FILE_BYTES = 1024 * 1024;
+/** A staged object up to this size joins the batch's pack instead of getting a file of its own. */
+const PACKED_OBJECT_BYTES = 256 * 1024;
+/** At most this much is held in memory for the next pack; beyond it, small objects are staged as files. */
+const PACK_MEMORY_BYTES = 64 * 1024 * 1024;
 /** First line of a tree object; what tells a tree from a file when restoring. */
 const TREE_MAGIC = 'kiln-tree 1\n';
 
@@ -134,11 +140,19 @@ async function listTree(dir: string): Promise<TreeFile[]> {
   return out;
 }
 
+/** Where an object's bytes are: held for the next pack, in a file (staged or placed), or in a pack. */
+type ObjectSource = { kind: 'memory'; data: Buffer } | { kind: 'file'; path: string } | { kind: 'packed'; at: PackLocation };
+
 export class LocalObjectStore implements ObjectStore {
   readonly location: string;
+  /** The packs under <objects>/packs: what `kiln gc` reads and rewrites. */
+  readonly packs: Packs;
   private readonly tmpDir: string;
   /** Objects written with `deferSync` and not yet synced: hash → their temporary file. */
   private readonly staged = new Map<string, string>();
+  /** Small objects written with `deferSync` and not yet synced, for the next pack: hash → bytes, in staging order. */
+  private readonly packable = new Map<string, Buffer>();
+  private packableBytes = 0;
   /** Folders known to exist, so that a run does not ask for each object's folder again (gc may remove an empty one: see place). */
   private readonly folders = new Set<string>();
   private syncing: Promise<void> = Promise.resolve();
@@ -146,6 +160,7 @@ export class LocalObjectStore implements ObjectStore {
   constructor(location: string) {
     this.location = path.resolve(location);
     this.tmpDir = path.join(this.location, 'tmp');
+    this.packs = new Packs(this.location);
   }
 
   /** Where the object with this hash lives (whether or not it exists). */
@@ -154,9 +169,83 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.location, hash.slice(0, 2), hash.slice(2));
   }
 
-  /** Where this store reads the object from: its staged file until it is synced. */
-  private readPath(hash: string): string {
-    return this.staged.get(hash) ?? this.objectPath(hash);
+  /**
+   * Where the object's bytes are, or null when this store does not have it. `recheck`: list the packs again before
+   * saying no (another process may have written one since); a writer avoiding a duplicate does not need to.
+   */
+  private locate(hash: string, recheck = true): ObjectSource | null {
+    assertHash(hash);
+    const held = this.packable.get(hash);
+    if (held) return { kind: 'memory', data: held };
+    const tmp = this.staged.get(hash);
+    if (tmp) return { kind: 'file', path: tmp };
+    const packed = this.packs.find(hash, false);
+    if (packed && this.packs.exists(packed.pack)) return { kind: 'packed', at: packed };
+    const file = this.objectPath(hash);
+    if (fs.existsSync(file)) return { kind: 'file', path: file };
+    if (!recheck) return null;
+    const again = this.packs.find(hash, true);
+    return again && this.packs.exists(again.pack) ? { kind: 'packed', at: again } : null;
+  }
+
+  /** The first `limit` bytes of a packed object (all of it by default), following a repack by another process's gc. */
+  private readPacked(hash: string, at: PackLocation, limit = at.length): Buffer | null {
+    const take = { ...at, length: Math.min(limit, at.length) };
+    const data = this.packs.read(take);
+    if (data) return data;
+    const moved = this.packs.find(hash, true);
+    return moved && moved.pack !== at.pack ? this.packs.read({ ...moved, length: Math.min(limit, moved.length) }) : null;
+  }
+
+  /** The object's bytes, unverified, and where they were read from (for messages); null when it is not here. */
+  private readObject(hash: string): { data: Buffer; from: string } | null {
+    const src = this.locate(hash);
+    if (!src) return null;
+    if (src.kind === 'memory') return { data: src.data, from: this.location };
+    if (src.kind === 'packed') {
+      const data = this.readPacked(hash, src.at);
+      return data ? { data, from: this.packs.packPath(src.at.pack) } : null;
+    }
+    try {
+      return { data: fs.readFileSync(src.path), from: src.path };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** Whether the object starts like a tree, read from wherever it is; null when it is not here. */
+  private isTree(hash: string): boolean | null {
+    const src = this.locate(hash);
+    if (!src) return null;
+    let head: Buffer | null;
+    if (src.kind === 'memory') head = src.data.subarray(0, TREE_MAGIC.length);
+    else if (src.kind === 'packed') head = this.readPacked(hash, src.at, TREE_MAGIC.length);
+    else {
+      let fd: number;
+      try {
+        fd = fs.openSync(src.path, 'r');
+      } catch {
+        return null;
+      }
+      try {
+        head = Buffer.alloc(TREE_MAGIC.length);
+        head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    if (!head) return null;
+    return head.length === TREE_MAGIC.length && head.toString('utf8') === TREE_MAGIC;
+  }
+
+  /** Where the object is durable: its own file, or the pack that holds it; null while it is only staged, or absent. */
+  placedIn(hash: string): string | null {
+    assertHash(hash);
+    const packed = this.packs.find(hash, true);
+    if (packed && this.packs.exists(packed.pack)) return this.packs.packPath(packed.pack);
+    const file = this.objectPath(hash);
+    return fs.existsSync(file) ? file : null;
   }
 
   /** Temporary files are named `<pid>-<random>`, so that those of a process that died can be told apart and swept. */
@@ -208,7 +297,7 @@ export class LocalObjectStore implements ObjectStore {
       } finally {
         await fh.close();
       }
-      if (opts.deferSync ? this.staged.has(hash) || (await this.touch(hash)) : await this.reuse(hash)) {
+      if (opts.deferSync ? this.staged.has(hash) || this.packable.has(hash) || (await this.touch(hash)) : await this.reuse(hash)) {
         // An object already there has the same content by construction.
         await fsp.rm(tmp, { force: true });
         return hash;
@@ -252,9 +341,13 @@ export class LocalObjectStore implements ObjectStore {
    */
   private async syncStaged(): Promise<void> {
     const batch = [...this.staged];
-    if (batch.length === 0) return;
+    const packed = [...this.packable];
+    if (batch.length === 0 && packed.length === 0) return;
+    let pack: StagedPack | null = null;
     try {
-      await eachLimited(batch, 8, ([, tmp]) => datasyncPath(tmp));
+      if (packed.length) await this.folder(this.tmpDir);
+      const [, staged] = await Promise.all([eachLimited(batch, 8, ([, tmp]) => datasyncPath(tmp)), packed.length ? this.packs.stage(packed, () => this.tempFile()) : null]);
+      pack = staged;
       const folders = new Set<string>();
       for (const [hash, tmp] of batch) {
         if (this.touchNow(hash)) fs.rmSync(tmp, { force: true });
@@ -263,6 +356,10 @@ export class LocalObjectStore implements ObjectStore {
         folders.add(path.dirname(this.objectPath(hash)));
       }
       await eachLimited([...folders], 8, fsyncPath);
+      // The pack after the files: a tree it holds lists files that are in place already (in this pack or before it).
+      if (pack) await this.packs.place(pack, fsyncPath);
+      pack = null;
+      for (const [hash, data] of packed) this.dropPackable(hash, data);
     } catch (e) {
       // What could not be made durable is dropped, not kept to fill the disk: no record points at it.
       for (const [hash, tmp] of batch) {
@@ -270,13 +367,40 @@ export class LocalObjectStore implements ObjectStore {
         this.staged.delete(hash);
         fs.rmSync(tmp, { force: true });
       }
+      for (const [hash, data] of packed) this.dropPackable(hash, data);
+      if (pack) for (const f of [pack.pack, pack.index]) fs.rmSync(f, { force: true });
       return rethrowStoreFull(e, this.location, 'storing an object', null);
     }
   }
 
+  private dropPackable(hash: string, data: Buffer): void {
+    if (this.packable.get(hash) !== data) return;
+    this.packable.delete(hash);
+    this.packableBytes -= data.byteLength;
+  }
+
+  /**
+   * Writes objects as one pack, durably, now: what `kiln gc` keeps of the packs it rewrites. Each object's bytes are
+   * checked against its hash first, so that a rewrite never carries damage into a new pack.
+   */
+  async writePack(objects: ReadonlyArray<readonly [string, Buffer]>): Promise<string | null> {
+    const sound = objects.filter(([hash, data]) => sha256(data) === hash);
+    if (sound.length === 0) return null;
+    await this.folder(this.tmpDir);
+    const staged = await this.packs.stage(sound, () => this.tempFile());
+    try {
+      await this.packs.place(staged, fsyncPath);
+    } catch (e) {
+      for (const f of [staged.pack, staged.index]) fs.rmSync(f, { force: true });
+      return rethrowStoreFull(e, this.location, 'rewriting a pack', null);
+    }
+    return staged.id;
+  }
+
+
   async putBytes(data: Uint8Array | string, opts: PutOptions = {}): Promise<string> {
     const hash = sha256(data);
-    if (opts.deferSync) return this.stageBytes(hash, data);
+    if (opts.deferSync) return this.stageBytes(hash, data, false);
     if (await this.reuse(hash)) return hash;
     return this.write(async (fh) => {
       await fh.writeFile(data);
@@ -288,8 +412,18 @@ export class LocalObjectStore implements ObjectStore {
    * Stages bytes with synchronous calls: a run stages one small snapshot per node, and the thread-pool round trips of
    * the asynchronous calls (stat, open, write, close) cost more CPU than the writes themselves.
    */
-  private stageBytes(hash: string, data: Uint8Array | string): string {
-    if (this.staged.has(hash) || this.touchNow(hash)) return hash;
+  private stageBytes(hash: string, data: Uint8Array | string, tree: boolean): string {
+    if (this.packable.has(hash) || this.staged.has(hash) || this.touchNow(hash)) return hash;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    // Trees always go to the pack, whatever their size: placed after the files they list, a sync never names a tree
+    // before its files.
+    if (tree || (size <= PACKED_OBJECT_BYTES && this.packableBytes + size <= PACK_MEMORY_BYTES)) {
+      // A copy: the caller may reuse its buffer once this returns.
+      const held = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      this.packable.set(hash, held);
+      this.packableBytes += size;
+      return hash;
+    }
     const tmp = this.tempFile();
     try {
       if (!this.folders.has(this.tmpDir)) {
@@ -299,7 +433,7 @@ export class LocalObjectStore implements ObjectStore {
       fs.writeFileSync(tmp, data, { flag: 'wx' });
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      return rethrowStoreFull(e, this.location, 'storing an object', typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+      return rethrowStoreFull(e, this.location, 'storing an object', size);
     }
     this.staged.set(hash, tmp);
     return hash;
@@ -307,6 +441,8 @@ export class LocalObjectStore implements ObjectStore {
 
   /** `touch`, synchronously, and without an exception for the usual answer (a new snapshot is not there yet). */
   private touchNow(hash: string): boolean {
+    const packed = this.packs.find(hash, false);
+    if (packed && this.packs.touch(packed.pack)) return true;
     const file = this.objectPath(hash);
     if (!fs.statSync(file, { throwIfNoEntry: false })) return false;
     const now = new Date();
@@ -324,7 +460,7 @@ export class LocalObjectStore implements ObjectStore {
     // general path cost a node with a small file output more CPU than reading and writing it.
     if (opts.deferSync && size !== null && size <= SMALL_FILE_BYTES) {
       const data = fs.readFileSync(file);
-      return this.stageBytes(sha256(data), data);
+      return this.stageBytes(sha256(data), data, false);
     }
     return this.write(async (fh) => {
       const h = createHash('sha256');
@@ -341,8 +477,10 @@ export class LocalObjectStore implements ObjectStore {
     const entries: TreeEntry[] = [];
     for (const f of files) entries.push({ path: f.rel, hash: await this.putFile(f.abs, opts), size: f.size });
     // The tree is written last: a tree object that exists always lists files that were stored before it (a sync
-    // places the files before the tree too, in the order they were staged).
-    return this.putBytes(treeBytes(entries), opts);
+    // places the files before the tree too: trees go to the pack, which is named after the loose files).
+    const bytes = treeBytes(entries);
+    if (opts.deferSync) return this.stageBytes(sha256(bytes), bytes, true);
+    return this.putBytes(bytes, opts);
   }
 
   async putPath(p: string): Promise<{ hash: string; kind: ObjectKind }> {
@@ -351,7 +489,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async has(hash: string): Promise<boolean> {
-    return fs.existsSync(this.readPath(hash));
+    return this.locate(hash) !== null;
   }
 
   /**
@@ -359,82 +497,65 @@ export class LocalObjectStore implements ObjectStore {
    * keeps it. A staged object is synced first: whoever asks is about to rely on it.
    */
   async reuse(hash: string): Promise<boolean> {
-    if (this.staged.has(hash)) await this.sync();
+    if (this.staged.has(hash) || this.packable.has(hash)) await this.sync();
     return this.touch(hash);
   }
 
   /** `reuse` of an object in place, never waiting for a sync (the sync itself asks). */
   private async touch(hash: string): Promise<boolean> {
-    // gc removes only objects older than its grace cutoff: a fresh modification time keeps this one.
+    // gc removes only objects older than its grace cutoff: a fresh modification time keeps this one (or its pack).
+    const packed = this.packs.find(hash, false);
+    if (packed && this.packs.touch(packed.pack)) return true;
     const now = new Date();
     try {
       await fsp.utimes(this.objectPath(hash), now, now);
       return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        const listed = this.packs.find(hash, true);
+        return listed !== null && this.packs.touch(listed.pack);
+      }
       // A read-only store (another user's): the object is there, it just cannot be marked.
       return fs.existsSync(this.objectPath(hash));
     }
   }
 
   async hasComplete(hash: string): Promise<boolean> {
-    const file = this.readPath(hash);
     // Synchronous: a cached run asks this for every output of every node, and a thread-pool round trip per call
     // cost more than the stat and the peek themselves.
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch {
-      return false;
-    }
-    let isTree: boolean;
-    try {
-      const head = Buffer.alloc(TREE_MAGIC.length);
-      isTree = fs.readSync(fd, head, 0, head.length, 0) === head.length && head.toString('utf8') === TREE_MAGIC;
-    } finally {
-      fs.closeSync(fd);
-    }
+    const isTree = this.isTree(hash);
+    if (isTree === null) return false;
     if (!isTree) return true;
     const tree = await this.readTree(hash).catch(() => null);
     if (!tree) return false;
-    return tree.every((e) => HASH_PATTERN.test(e.hash) && fs.existsSync(this.readPath(e.hash)));
+    return tree.every((e) => HASH_PATTERN.test(e.hash) && this.locate(e.hash) !== null);
   }
 
   async size(hash: string): Promise<number | null> {
+    const src = this.locate(hash);
+    if (!src) return null;
+    if (src.kind === 'memory') return src.data.byteLength;
+    if (src.kind === 'packed') return src.at.length;
     try {
-      return (await fsp.stat(this.readPath(hash))).size;
+      return (await fsp.stat(src.path)).size;
     } catch {
       return null;
     }
   }
 
   async getBytes(hash: string): Promise<Buffer> {
-    const file = this.readPath(hash);
-    let data: Buffer;
-    try {
-      data = await fsp.readFile(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KilnError(diag('KILN4015', { hash, path: this.location }));
-      throw e;
-    }
-    const actual = sha256(data);
-    if (actual !== hash) throw new KilnError(diag('KILN4016', { hash, path: file, actual }));
-    return data;
+    const found = this.readObject(hash);
+    if (!found) throw new KilnError(diag('KILN4015', { hash, path: this.location }));
+    const actual = sha256(found.data);
+    if (actual !== hash) throw new KilnError(diag('KILN4016', { hash, path: found.from, actual }));
+    return found.data;
   }
 
   async readTree(hash: string): Promise<TreeEntry[] | null> {
-    const file = this.readPath(hash);
     // Peek at the first bytes so that large files are not read just to learn they are not trees.
-    const fh = await fsp.open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ENOENT' ? new KilnError(diag('KILN4015', { hash, path: this.location })) : e;
-    });
-    try {
-      const head = Buffer.alloc(TREE_MAGIC.length);
-      const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      if (bytesRead < head.length || head.toString('utf8') !== TREE_MAGIC) return null;
-    } finally {
-      await fh.close();
-    }
+    const isTree = this.isTree(hash);
+    if (isTree === null) throw new KilnError(diag('KILN4015', { hash, path: this.location }));
+    if (!isTree) return null;
     const text = (await this.getBytes(hash)).toString('utf8');
     const parsed = JSON.parse(text.slice(TREE_MAGIC.length)) as { entries: TreeEntry[] };
     return parsed.entries;
@@ -469,8 +590,15 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Copies an object to `out`, hashing on the way; a mismatch is reported and nothing is left behind. */
   private async copyVerified(hash: string, out: string): Promise<void> {
-    const src = this.readPath(hash);
-    if (!fs.existsSync(src)) throw new KilnError(diag('KILN4015', { hash, path: this.location }));
+    const found = this.locate(hash);
+    if (!found) throw new KilnError(diag('KILN4015', { hash, path: this.location }));
+    if (found.kind !== 'file') {
+      // Small by construction (held for a pack, or packed): read whole, checked, then written.
+      const data = await this.getBytes(hash);
+      await fsp.writeFile(out, data, { flag: 'wx' });
+      return;
+    }
+    const src = found.path;
     const h = createHash('sha256');
     const fh = await fsp.open(out, 'wx');
     try {

@@ -64,6 +64,35 @@ export function runRow(db: Database.Database, id: string): RunRow | undefined {
 
 export const DATASETS_OF_EXECUTION = 'SELECT direction, dataset, sha256, object FROM node_datasets WHERE execution_id = ? ORDER BY dataset';
 
+/**
+ * The newest 20 successful executions of a node with a fingerprint (what a cache lookup tries, newest first), each
+ * with its datasets: one row per dataset, or one row with no dataset for an execution that has none.
+ */
+export const CACHE_CANDIDATES = `
+  SELECT e.id, e.run_id, e.node, e.status, e.start_time, e.end_time, e.fingerprint, e.cache_hit, e.error,
+         d.direction, d.dataset, d.sha256, d.object
+  FROM (SELECT * FROM node_executions WHERE node = ? AND fingerprint = ? AND status = 'FINISHED' ORDER BY end_time DESC, id DESC LIMIT 20) e
+  LEFT JOIN node_datasets d ON d.execution_id = e.id
+  ORDER BY e.end_time DESC, e.id DESC, d.dataset`;
+
+export type CandidateRow = ExecutionRow & { direction: 'input' | 'output' | null; dataset: string | null; sha256: string | null; object: string | null };
+
+/** CACHE_CANDIDATES' rows grouped back into executions, in the query's order. */
+export function candidatesOf(rows: CandidateRow[]): Array<{ execution: ExecutionRow } & Pick<NodeExecution, 'inputs' | 'outputs'>> {
+  const out: Array<{ execution: ExecutionRow } & Pick<NodeExecution, 'inputs' | 'outputs'>> = [];
+  for (const r of rows) {
+    let last = out[out.length - 1];
+    if (!last || last.execution.id !== r.id) {
+      last = { execution: { id: r.id, run_id: r.run_id, node: r.node, status: r.status, start_time: r.start_time, end_time: r.end_time, fingerprint: r.fingerprint, cache_hit: r.cache_hit, error: r.error }, inputs: {}, outputs: {} };
+      out.push(last);
+    }
+    if (r.dataset === null) continue;
+    if (r.direction === 'input') last.inputs[r.dataset] = r.sha256!;
+    else last.outputs[r.dataset] = { sha256: r.sha256!, object: r.object };
+  }
+  return out;
+}
+
 /** `prepared` is DATASETS_OF_EXECUTION prepared already, for callers that ask for many executions. */
 export function datasetsOf(db: Database.Database, executionId: number, prepared?: Database.Statement): Pick<NodeExecution, 'inputs' | 'outputs'> {
   const rows = (prepared ?? db.prepare(DATASETS_OF_EXECUTION)).all(executionId) as Array<{

@@ -267,11 +267,10 @@ export class SqliteRunStore implements RunStore {
   }
 
   async findCachedExecution(node: string, fingerprint: string): Promise<CachedExecution | null> {
-    const candidates = this
-      .stmt("SELECT * FROM node_executions WHERE node = ? AND fingerprint = ? AND status = 'FINISHED' ORDER BY end_time DESC, id DESC LIMIT 20")
-      .all(node, fingerprint) as q.ExecutionRow[];
-    for (const c of candidates) {
-      const { inputs, outputs } = q.datasetsOf(this.db, c.id, this.stmt(q.DATASETS_OF_EXECUTION));
+    // One query for the candidates and their datasets: a cached run asks this for every node, and a second query per
+    // node (its datasets) cost as much as the first.
+    const rows = this.stmt(q.CACHE_CANDIDATES).all(node, fingerprint) as q.CandidateRow[];
+    for (const { execution: c, inputs, outputs } of q.candidatesOf(rows)) {
       const restorable: CachedExecution['outputs'] = {};
       let complete = true;
       for (const [name, o] of Object.entries(outputs)) {

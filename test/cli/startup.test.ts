@@ -102,6 +102,27 @@ describe('what each command loads', () => {
     expect(packagesOf(badExport.modules)).toContain('esbuild');
   });
 
+  it('a kiln run that skips every node imports none of the project’s code and no tsx, and parses no declaration', () => {
+    const root = copyProject('mini');
+    const projectCode = (modules: string[]) => modules.filter((u) => u.startsWith(`file://${root}/`)).map((u) => u.slice(`file://${root}/`.length));
+    // The positive control: a first run executes both nodes, through the generated module and tsx.
+    const first = kilnLoading(['run'], root);
+    expect(first.code, first.stderr).toBe(0);
+    expect(projectCode(first.modules)).toEqual(expect.arrayContaining(['generated/demo.ts', 'pipelines/demo/nodes.ts']));
+    expect(packagesOf(first.modules)).toContain('tsx');
+
+    const cached = kilnLoading(['run'], root);
+    expect(cached.code, cached.stderr).toBe(0);
+    expect(cached.stderr).toContain('finished: 2 node(s), all skipped as unchanged');
+    expect(projectCode(cached.modules)).toEqual([]);
+    expect(packagesOf(cached.modules)).not.toContain('tsx');
+    // Nor are the declarations parsed again: the IR is recalled (src/ir-cache.ts), so the YAML parser and the schema
+    // validators stay unloaded; the first run, which analysed them, loaded the parser.
+    expect(kilnModules(first.modules)).toContain('lib/vendor/yaml.js');
+    expect(kilnModules(cached.modules).filter((m) => m === 'lib/vendor/yaml.js' || m.startsWith('lib/config/validate'))).toEqual([]);
+    expect(packagesOf(cached.modules).filter((p) => p.startsWith('csv-'))).toEqual([]);
+  });
+
   it('a missing build is a one-line instruction, not a stack trace', () => {
     const pkg = tempDir('kiln-unbuilt-');
     fs.mkdirSync(path.join(pkg, 'bin'));

@@ -15,21 +15,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fp = (c: string) => c.repeat(64);
 
 describe.each(storeBackends)('staged objects on $name', (backend) => {
-  it('are readable by their store at once, under their name only after sync, which removes the staged file', async () => {
+  it('are readable by their store at once, and placed only by sync: small ones together in one pack', async () => {
     const { tracking: t, storeDir } = await backend.store();
     const objects = t.objects as LocalObjectStore;
     const hash = await objects.putBytes('a snapshot', { deferSync: true });
-    expect(fs.existsSync(objects.objectPath(hash)), 'not under its name before sync').toBe(false);
-    expect(fs.readdirSync(path.join(storeDir, 'objects', 'tmp'))).toHaveLength(1);
+    const other = await objects.putBytes('another snapshot', { deferSync: true });
+    expect(objects.placedIn(hash), 'not placed before sync').toBeNull();
+    // Held for the batch's pack: no file per object.
+    const objectsDir = path.join(storeDir, 'objects');
+    expect(fs.existsSync(objectsDir) ? fs.readdirSync(objectsDir) : []).toEqual([]);
     expect((await objects.getBytes(hash)).toString()).toBe('a snapshot');
     expect(await objects.hasComplete(hash)).toBe(true);
     // The same bytes staged again are the same staged object.
     expect(await objects.putBytes('a snapshot', { deferSync: true })).toBe(hash);
-    expect(fs.readdirSync(path.join(storeDir, 'objects', 'tmp'))).toHaveLength(1);
 
     await objects.sync();
-    expect(fs.readFileSync(objects.objectPath(hash), 'utf8')).toBe('a snapshot');
+    const packs = path.join(storeDir, 'objects', 'packs');
+    const names = fs.readdirSync(packs).sort();
+    expect(names.map((n) => path.extname(n))).toEqual(['.idx', '.pack']);
+    expect(objects.placedIn(hash)).toBe(path.join(packs, names[1]));
+    expect(objects.placedIn(other)).toBe(path.join(packs, names[1]));
+    expect(fs.readFileSync(path.join(packs, names[1]), 'utf8')).toBe('a snapshotanother snapshot');
     expect(fs.readdirSync(path.join(storeDir, 'objects', 'tmp'))).toEqual([]);
+    expect(fs.existsSync(objects.objectPath(hash)), 'no loose copy').toBe(false);
+    expect((await objects.getBytes(other)).toString()).toBe('another snapshot');
   });
 
   it('a durable write of bytes that are staged places them first (a durable record must not point at a staged object)', async () => {
@@ -37,7 +46,7 @@ describe.each(storeBackends)('staged objects on $name', (backend) => {
     const objects = t.objects as LocalObjectStore;
     const hash = await objects.putBytes('shared', { deferSync: true });
     expect(await objects.putBytes('shared')).toBe(hash);
-    expect(fs.existsSync(objects.objectPath(hash))).toBe(true);
+    expect(objects.placedIn(hash)).not.toBeNull();
   });
 
   it('recordNodes syncs the snapshots its records point at, then writes every node in one go', async () => {
@@ -51,7 +60,7 @@ describe.each(storeBackends)('staged objects on $name', (backend) => {
       { node: 'b', start: { fingerprint: fp('2'), startTime: 1005, inputs: { x: a } }, finish: { status: 'FINISHED', cacheHit: true, outputs: { y: { sha256: b, object: b } }, endTime: 1006 } },
     ]);
     expect(ids).toHaveLength(2);
-    for (const h of [a, b]) expect(fs.existsSync(objects.objectPath(h))).toBe(true);
+    for (const h of [a, b]) expect(objects.placedIn(h)).not.toBeNull();
     const rec = await t.runs.getRun(run.id);
     expect(rec.nodes.map((n) => [n.node, n.status, n.cacheHit, n.startTime, n.endTime])).toEqual([
       ['a', 'FINISHED', false, 1000, 1005],
@@ -99,6 +108,6 @@ describe.each(storeBackends)('the run recorder on $name', (backend) => {
       ['slow', 'FINISHED'],
       ['last', 'FINISHED'],
     ]);
-    expect(fs.existsSync((t.objects as LocalObjectStore).objectPath(last))).toBe(true);
+    expect((t.objects as LocalObjectStore).placedIn(last)).not.toBeNull();
   });
 });

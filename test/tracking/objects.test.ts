@@ -120,21 +120,23 @@ describe('object store', () => {
     expect(d.message).toContain('link to a folder');
   });
 
-  it('sync makes each staged object durable before it gets its name, and the new names durable after', async () => {
+  it('sync flushes every staged object before any gets a name: large ones placed as files, then the pack, then its index', async () => {
     const root = path.join(tempDir(), 'objects');
     const store = new LocalObjectStore(root);
-    const hashes = [await store.putBytes('a', { deferSync: true }), await store.putBytes('b', { deferSync: true })];
+    const large = Buffer.alloc(300 * 1024, 1);
+    const hashes = [await store.putBytes('a', { deferSync: true }), await store.putBytes('b', { deferSync: true }), await store.putBytes(large, { deferSync: true })];
     expect(objectFiles(root).filter((f) => !f.startsWith('tmp'))).toEqual([]);
     const events: string[] = [];
     const realRename = fs.renameSync;
     const realFsync = fs.fsync;
+    const what = (content: Buffer) => (content.equals(large) ? 'large' : content.subarray(0, 13).toString('latin1') === 'kiln-pack-idx' ? 'index' : content.toString('latin1'));
     const spies = [
       vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
-        events.push(`datasync ${fs.readFileSync(fd, 'utf8')}`);
+        events.push(`datasync ${what(fs.readFileSync(fd))}`);
         done(null);
       }) as typeof fs.fdatasync),
       vi.spyOn(fs, 'renameSync').mockImplementation(((from: fs.PathLike, to: fs.PathLike) => {
-        events.push(`place ${fs.readFileSync(from, 'utf8')}`);
+        events.push(`name ${path.extname(String(to)) || 'file'}`);
         realRename(from, to);
       }) as typeof fs.renameSync),
       vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
@@ -147,16 +149,15 @@ describe('object store', () => {
     } finally {
       for (const s of spies) s.mockRestore();
     }
-    // Both contents are flushed before either is renamed in (a crash never leaves a name on unflushed bytes), and
-    // each folder that got a name is synced after the renames (so the names survive a crash of the machine).
-    const folders = new Set(hashes.map((h) => h.slice(0, 2))).size;
-    expect(events.slice(0, 2).sort()).toEqual(['datasync a', 'datasync b']);
-    expect(events.slice(2, 4).sort()).toEqual(['place a', 'place b']);
-    expect(events.slice(4)).toEqual(Array(folders).fill('sync folder'));
-    for (const h of hashes) expect(fs.existsSync(path.join(root, h.slice(0, 2), h.slice(2)))).toBe(true);
+    // Every content is flushed before anything is named (a crash never leaves a name on unflushed bytes); the pack is
+    // named and its folder synced before the index is named, so an index never points at bytes that are not there.
+    expect(events.slice(0, 3).sort()).toEqual(['datasync ab', 'datasync index', 'datasync large']);
+    expect(events.slice(3)).toEqual(['name file', 'sync folder', 'name .pack', 'sync folder', 'name .idx', 'sync folder']);
+    expect(objectFiles(root).filter((f) => !f.startsWith('tmp')).map((f) => f.split('/')[0])).toEqual([hashes[2].slice(0, 2), 'packs', 'packs']);
+    for (const h of hashes) expect(store.placedIn(h)).not.toBeNull();
   });
 
-  it('stages a file for a run, small (read once) or large (streamed): readable at once, under its name only after sync', async () => {
+  it('stages a file for a run, small (read once) or large (streamed): readable at once, placed only by sync', async () => {
     const root = path.join(tempDir(), 'objects');
     const store = new LocalObjectStore(root);
     const small = path.join(tempDir(), 'small.json');
@@ -169,7 +170,9 @@ describe('object store', () => {
     expect((await store.getBytes(hashes[0])).toString('utf8')).toBe('{"rows":3}');
     expect(await store.hasComplete(hashes[1])).toBe(true);
     await store.sync();
-    expect(objectFiles(root)).toEqual(hashes.map((h) => path.join(h.slice(0, 2), h.slice(2))).sort());
+    expect(objectFiles(root).filter((f) => !f.startsWith('packs/'))).toEqual([path.join(hashes[1].slice(0, 2), hashes[1].slice(2))]);
+    expect(store.placedIn(hashes[0])).toMatch(/packs\/[0-9a-f]{64}\.pack$/);
     expect((await store.getBytes(hashes[1])).equals(fs.readFileSync(large))).toBe(true);
+    expect((await new LocalObjectStore(root).getBytes(hashes[0])).toString('utf8')).toBe('{"rows":3}');
   });
 });

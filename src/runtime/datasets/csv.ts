@@ -1,8 +1,7 @@
 // csv: records as objects, one per row, parsed and written as a stream (csv-parse, csv-stringify). Cells are text;
 // with a record schema, ajv converts them to the schema's types ("3" → 3, "true" → true) while it checks them.
 import { createReadStream } from 'node:fs';
-import { parse, type CsvError } from 'csv-parse';
-import { stringify } from 'csv-stringify/sync';
+import type { CsvError } from 'csv-parse';
 import type { DatasetIR } from '../../ir/types.ts';
 import { writeFileAtomic } from '../atomic.ts';
 import { FileDataset } from './file.ts';
@@ -40,6 +39,8 @@ export class CsvDataset extends FileDataset<Array<Record<string, unknown>>> {
 
   protected async read(file: string): Promise<Array<Record<string, unknown>>> {
     const where = this.where(file);
+    // Imported when a CSV is first read or written: every run loads this module, few read CSV.
+    const { parse } = await import('csv-parse');
     const parser = parse({ delimiter: this.delimiter, columns: this.header, bom: true, skip_empty_lines: true, info: true });
     const source = createReadStream(file);
     source.on('error', (e) => parser.destroy(e));
@@ -86,6 +87,7 @@ export class CsvDataset extends FileDataset<Array<Record<string, unknown>>> {
       for (const k of Object.keys(r)) seen.add(k);
     }
     const columns = [...seen];
+    const { stringify } = await import('csv-stringify/sync');
     const header = this.header;
     const delimiter = this.delimiter;
     async function* chunks(): AsyncGenerator<string> {

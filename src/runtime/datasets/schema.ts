@@ -1,15 +1,29 @@
 // Record validation on load: the catalog entry's JSON Schema compiled once, each failure told as field and expectation.
-import { Ajv, type AnySchemaObject, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Ajv2019 } from 'ajv/dist/2019.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DatasetIR } from '../../ir/types.ts';
 import { diag, KilnError } from '../../diagnostics/index.ts';
 
 type AjvInstance = Ajv | Ajv2019 | Ajv2020;
-// ajv-formats is CommonJS: depending on the loader, its default import is the plugin or the module holding it.
 type FormatsPlugin = (ajv: AjvInstance) => unknown;
-const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+
+/**
+ * ajv, required (it is CommonJS) when a schema is first compiled: loading it was a tenth of a `kiln run` whose nodes
+ * were all skipped, and such a run checks no record.
+ */
+function ajvClasses(): { Ajv: typeof Ajv; Ajv2019: typeof Ajv2019; Ajv2020: typeof Ajv2020; addFormats: FormatsPlugin } {
+  const require = createRequire(import.meta.url);
+  const formats = require('ajv-formats') as { default?: FormatsPlugin } & FormatsPlugin;
+  return {
+    Ajv: (require('ajv') as { Ajv: typeof Ajv }).Ajv,
+    Ajv2019: (require('ajv/dist/2019.js') as { Ajv2019: typeof Ajv2019 }).Ajv2019,
+    Ajv2020: (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020,
+    // Depending on the loader, the default export is the plugin or the module holding it.
+    addFormats: formats.default ?? formats,
+  };
+}
 
 export interface RecordProblem {
   /** JSON pointer of the offending field ('' for the record itself). */
@@ -30,6 +44,7 @@ function ajvFor(draft: Draft, coerceTypes: boolean): AjvInstance {
     // addUsedSchema false: two datasets may carry schemas with the same $id without clashing in one instance.
     // logger false: an unknown format is reported once, by validate (KILN1022), not printed raw on every run.
     const opts: Options = { allErrors: false, strict: false, coerceTypes, addUsedSchema: false, allowUnionTypes: true, logger: false };
+    const { Ajv, Ajv2019, Ajv2020, addFormats } = ajvClasses();
     ajv = draft === '2020' ? new Ajv2020(opts) : draft === '2019' ? new Ajv2019(opts) : new Ajv(opts);
     addFormats(ajv);
     instances.set(key, ajv);
