@@ -20,5 +20,6 @@ export const commands: CommandEntry[] = [
   { name: 'report', load: async () => (await import('./report.ts')).reportCommand },
   { name: 'publish', load: async () => (await import('./publish.ts')).publishCommand },
   { name: 'registry', load: async () => (await import('./registry.ts')).registryCommand },
+  { name: 'ui', load: async () => (await import('./ui.ts')).uiCommand },
   { name: 'init', load: async () => (await import('./init.ts')).initCommand },
 ];

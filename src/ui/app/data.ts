@@ -1,0 +1,44 @@
+// Where the views get their data: the live server's JSON API, or, in a static export, the same answers baked into
+// data.js (window.KILN_UI_DATA), keyed by the API path and query the live app would fetch.
+export interface Answer<T> {
+  status: number;
+  json: T;
+}
+
+declare global {
+  interface Window {
+    KILN_UI_DATA?: Record<string, Answer<unknown>>;
+  }
+}
+
+export const baked = window.KILN_UI_DATA ?? null;
+export const isStatic = baked !== null;
+
+export function key(path: string, query: Record<string, string | number | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export async function api<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<Answer<T>> {
+  const k = key(path, query);
+  if (baked) {
+    const a = baked[k];
+    if (a) return a as Answer<T>;
+    return { status: 404, json: { diagnostics: [{ code: 'static', severity: 'error', file: null, line: null, column: null, message: 'this page is not part of the static export', hint: 'Run kiln ui in the project to see it live.' }] } as T };
+  }
+  const res = await fetch(k.slice(1));
+  const json = (await res.json()) as T;
+  return { status: res.status, json };
+}
+
+export interface DiagnosticJson {
+  code: string;
+  severity: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  message: string;
+  hint: string | null;
+}
