@@ -88,7 +88,7 @@ async function route(src: UiSource, pathname: string, q: URLSearchParams): Promi
       pipeline: q.get('pipeline') || undefined,
       status: statusParam(q),
       offset: intParam(q, 'offset', 0, 10_000_000),
-      limit: intParam(q, 'limit', 50, 1000),
+      limit: intParam(q, 'limit', 50, 10_000),
       sort: q.get('sort') || undefined,
     });
     return { status: 200, json: { ...page, store: stores !== null } };

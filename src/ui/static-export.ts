@@ -12,7 +12,7 @@ import { CONTENT_SECURITY_POLICY } from './server.ts';
 
 /** Marks a folder as one kiln ui build wrote, so that a later build may replace it (and nothing else). */
 export const EXPORT_MARK = 'kiln-ui.json';
-/** Runs whose detail pages are baked (newest first); the table lists up to ROWS runs. */
+/** Runs whose detail pages are baked (newest first); the table lists up to ROWS runs (the app's RUNS_BAKED query). */
 const DETAILS = 500;
 const ROWS = 5000;
 
@@ -37,21 +37,22 @@ function checkOut(out: string): void {
 /** Every answer the views ask for, by the API path and query the live app would fetch. */
 async function bake(src: UiSource, base: string | undefined): Promise<Record<string, unknown>> {
   const data: Record<string, unknown> = {};
-  const get = async (p: string, q = '') => {
+  // `as`: the key the app asks for, when the query made here is not one the app sends (the plan's --base).
+  const get = async (p: string, q = '', as?: string) => {
     const a = await answer(src, p, new URLSearchParams(q));
     const value = 'json' in a ? { status: a.status, json: a.json } : { status: a.status, json: null };
-    data[q ? `${p}?${q}` : p] = value;
+    data[as ?? (q ? `${p}?${q}` : p)] = value;
     return value;
   };
   const project = (await get('/api/project')).json as { graph: { datasets: Record<string, { type: string; path: string | null }> } | null };
   await get('/api/types');
   await get('/api/models');
-  await get('/api/plan', base ? `base=${encodeURIComponent(base)}` : '');
+  await get('/api/plan', base ? `base=${encodeURIComponent(base)}` : '', '/api/plan');
   for (const [name, d] of Object.entries(project.graph?.datasets ?? {})) {
     if (d.path && ['jsonl', 'csv', 'json'].includes(d.type)) await get(`/api/datasets/${encodeURIComponent(name)}/preview`);
   }
-  const runs = (await get('/api/runs', `limit=${ROWS}`)).json as { runs: Array<{ id: string }> };
-  for (const r of runs.runs.slice(0, DETAILS)) await get(`/api/runs/${r.id}`);
+  const runs = (await get('/api/runs', `limit=${ROWS}`)).json as { runs?: Array<{ id: string }> };
+  for (const r of (runs.runs ?? []).slice(0, DETAILS)) await get(`/api/runs/${r.id}`);
   return data;
 }
 

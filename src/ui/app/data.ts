@@ -24,13 +24,25 @@ export function key(path: string, query: Record<string, string | number | undefi
 export async function api<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<Answer<T>> {
   const k = key(path, query);
   if (baked) {
-    const a = baked[k];
+    const a = baked[k] ?? (path === '/api/runs' ? bakedRuns(query) : undefined);
     if (a) return a as Answer<T>;
     return { status: 404, json: { diagnostics: [{ code: 'static', severity: 'error', file: null, line: null, column: null, message: 'this page is not part of the static export', hint: 'Run kiln ui in the project to see it live.' }] } as T };
   }
   const res = await fetch(k.slice(1));
   const json = (await res.json()) as T;
   return { status: res.status, json };
+}
+
+/** The export bakes every run row once ({@link RUNS_BAKED}); other pages of the table are cut from it. */
+export const RUNS_BAKED = '/api/runs?limit=5000';
+
+function bakedRuns(query: Record<string, string | number | undefined>): Answer<unknown> | undefined {
+  const all = baked?.[RUNS_BAKED] as Answer<{ runs: Array<{ status: string; pipeline: string }>; total: number }> | undefined;
+  if (!all || all.status !== 200) return all;
+  const offset = Number(query.offset ?? 0);
+  const limit = Number(query.limit ?? 50);
+  const runs = all.json.runs.filter((r) => (!query.status || r.status === query.status) && (!query.pipeline || r.pipeline === query.pipeline));
+  return { status: 200, json: { ...all.json, total: runs.length, offset, limit, runs: runs.slice(offset, offset + limit) } };
 }
 
 export interface DiagnosticJson {

@@ -2,7 +2,7 @@
 // pages of 50 (so 10,000 runs cost one page), and a selection to compare.
 import type { RunRow, RunsPage } from '../runs-view.ts';
 import { el, replace, text, formatDuration, formatNumber, formatTime } from './dom.ts';
-import { api, isStatic } from './data.ts';
+import { api, isStatic, RUNS_BAKED } from './data.ts';
 import { failed, missing } from './problems.ts';
 
 const PAGE = 50;
@@ -24,7 +24,7 @@ const state: TableState = { filter: '', status: '', offset: 0, sort: '-startTime
 async function fetchPage(): Promise<{ status: number; json: unknown }> {
   const serverSort = SERVER_SORTS.has(state.sort.replace(/^-/, '')) ? state.sort : undefined;
   if (!isStatic) return api<RunsPage>('/api/runs', { filter: state.filter, status: state.status, offset: state.offset, limit: PAGE, sort: serverSort === '-startTime' ? undefined : serverSort });
-  const all = await api<RunsPage>('/api/runs', { limit: 5000 });
+  const all = await api<RunsPage>(RUNS_BAKED);
   if (all.status !== 200) return all;
   let runs = all.json.runs.filter((r) => !state.status || r.status === state.status);
   runs = sortRows(runs, state.sort);
