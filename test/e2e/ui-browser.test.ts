@@ -104,8 +104,10 @@ describe('kiln ui in Chromium', () => {
       ['loss', '2'],
       ['val_loss', '2'],
     ]);
-    const painted = await page.locator('.compare figure.chart canvas').first().evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    // The callback runs in the page; this file is type-checked without the DOM's types, hence the shape spelled out.
+    const painted = await page.locator('.compare figure.chart canvas').first().evaluate((c) => {
+      const canvas = c as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
       return n;
@@ -172,7 +174,7 @@ describe('kiln ui in Chromium', () => {
     await page.reload();
     await page.locator('svg.graph').waitFor();
     await page.getByRole('button', { name: 'switch light and dark theme' }).click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await page.keyboard.press('r');
     await page.locator('table.runs').waitFor();
     await shot('runs-dark');

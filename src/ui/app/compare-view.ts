@@ -50,7 +50,8 @@ function comparisonView(c: Comparison): HTMLElement {
   const drawParams = () => replace(params, table(['parameter', ...heads.map((h) => h.cloneNode(true))], c.params.filter((p) => !onlyChanged || p.changed).map((p) => [p.key, ...p.values.map((v) => el('span', { class: p.changed ? 'changed' : '' }, text(v)))])));
   drawParams();
   const histories = [...new Set(c.runs.flatMap((r) => Object.entries(r.histories).filter(([, h]) => h.length > 1).map(([k]) => k)))].sort();
-  const numericParams = c.params.filter((p) => p.values.some((v) => typeof v === 'number')).map((p) => p.key);
+  // Parameters that differ first: the x axis worth looking at.
+  const numericParams = c.params.filter((p) => p.values.some((v) => typeof v === 'number')).sort((a, b) => Number(b.changed) - Number(a.changed)).map((p) => p.key);
   const metricKeys = c.metrics.map((m) => m.key);
   const scatterBox = el('div', {});
   const pSel = el('select', { 'aria-label': 'parameter (x axis)' }, numericParams.map((k) => el('option', { value: k }, k)));

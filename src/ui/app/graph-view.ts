@@ -32,6 +32,9 @@ function datasetTypes(): Promise<Record<string, string>> {
   return typesCache;
 }
 
+/** Pipelines with more nodes than this open with their namespaces collapsed. */
+const COLLAPSE_ABOVE = 300;
+
 const nodeId = (n: string) => `n:${n}`;
 const dataId = (d: string) => `d:${d}`;
 const nsId = (n: string) => `ns:${n}`;
@@ -49,17 +52,25 @@ function visibleGraph(s: State): { vertices: Vertex[]; edges: Array<{ from: stri
     }
   }
   const vertexOf = (n: UiNode) => (n.namespace && s.collapsed.has(n.namespace) ? nsId(n.namespace) : nodeId(n.name));
+  // A dataset read and written only inside one collapsed namespace is part of it, not drawn.
+  const touching = new Map<string, Set<string>>();
+  for (const n of nodes) for (const b of [...n.inputs, ...n.outputs]) touching.set(b.dataset, (touching.get(b.dataset) ?? new Set()).add(vertexOf(n)));
+  const hidden = (d: string) => {
+    const v = touching.get(d);
+    return !!v && v.size === 1 && [...v][0].startsWith('ns:');
+  };
   const vertices = new Map<string, Vertex>();
   const edges = new Map<string, { from: string; to: string }>();
   for (const n of nodes) {
     const v = vertexOf(n);
     if (!vertices.has(v)) vertices.set(v, v.startsWith('ns:') ? { id: v, label: `${n.namespace} ▸`, kind: 'namespace' } : { id: v, label: n.name, kind: 'node' });
     for (const b of n.inputs) {
-      if (b.dataset.startsWith('params:')) continue;
+      if (b.dataset.startsWith('params:') || hidden(b.dataset)) continue;
       vertices.set(dataId(b.dataset), { id: dataId(b.dataset), label: b.dataset, kind: 'dataset' });
       edges.set(`${b.dataset}>${v}`, { from: dataId(b.dataset), to: v });
     }
     for (const b of n.outputs) {
+      if (hidden(b.dataset)) continue;
       vertices.set(dataId(b.dataset), { id: dataId(b.dataset), label: b.dataset, kind: 'dataset' });
       edges.set(`${v}>${b.dataset}`, { from: v, to: dataId(b.dataset) });
     }
@@ -201,6 +212,8 @@ function datasetPanel(name: string, graph: UiGraph, types: Record<string, string
 export function graphView(graph: UiGraph, opts: { pipeline?: string; marks?: GraphMarks; removed?: string[] } = {}): HTMLElement {
   const pipelines = graph.pipelines;
   const s: State = { pipeline: pipelines.find((p) => p.name === opts.pipeline) ?? pipelines[0], collapsed: new Set(), tag: '', namespace: '', search: '', focus: null, selected: null };
+  // A large pipeline opens with its namespaces collapsed: the overview first, a namespace's nodes on a click.
+  if (s.pipeline.nodes.length > COLLAPSE_ABOVE) s.collapsed = new Set(s.pipeline.nodes.map((n) => n.namespace).filter((x): x is string => !!x));
   const canvas = el('div', { class: 'graph-canvas' });
   const panel = el('aside', { class: 'side-panel', 'aria-label': 'details', 'aria-live': 'polite' }, el('p', { class: 'muted' }, 'Select a node or a dataset to see its details.'));
   const controls = el('div', { class: 'controls' });
