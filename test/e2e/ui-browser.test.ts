@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { runCli } from '../helpers/cli.ts';
 import { launchChromium, testOutputDir, type Browser } from '../helpers/chromium.ts';
 import { linkKiln } from '../gitops/support.ts';
+import { openTracking } from '../../src/tracking/index.ts';
 import { scorerProject, startUi, tempDir, XSS, type ScorerProject, type UiProcess } from '../ui/support.ts';
 
 let p: ScorerProject;
@@ -181,6 +182,30 @@ describe('kiln ui in Chromium', () => {
     await page.getByRole('button', { name: 'switch light and dark theme' }).click();
   });
 
+  it('live: a run another process is writing shows its running node, then its end, without a reload', async () => {
+    const t = openTracking(path.join(p.root, '.kiln'));
+    try {
+      const run = await t.runs.createRun({ pipeline: 'score', command: ['kiln', 'run'], git: null, versions: { kiln: '0.2.0', node: process.version, tfjs: null }, backend: null });
+      const split = await t.runs.startNode(run.id, 'split', { fingerprint: null });
+      await t.runs.finishNode(split, { status: 'FINISHED' });
+      const fit = await t.runs.startNode(run.id, 'fit', { fingerprint: null });
+      await page.goto(`${ui.url}#/runs`);
+      await page.locator('.live-indicator a').waitFor();
+      await page.locator('.live-indicator a').click();
+      await expect.poll(() => page.locator('.run-detail .live').innerText()).toContain('1 node finished, running fit');
+      await shot('run-live');
+      await t.runs.logMetrics(run.id, { accuracy: 0.5 }, { step: 0 });
+      await t.runs.logMetrics(run.id, { accuracy: 0.7 }, { step: 1 });
+      await t.runs.finishNode(fit, { status: 'FINISHED' });
+      await t.runs.finishRun(run.id, { status: 'FINISHED' });
+      await expect.poll(() => page.locator('.run-detail h1').innerText(), { timeout: 15_000 }).toContain('FINISHED');
+      expect(await page.locator('.run-detail figure.chart').count()).toBe(1);
+      await expect.poll(() => page.locator('.live-indicator').innerText(), { timeout: 15_000 }).toBe('');
+    } finally {
+      t.close();
+    }
+  });
+
   it('the static export opens from file:// with the same views', async () => {
     const out = path.join(tempDir('kiln-ui-site-'), 'site');
     expect(runCli(['ui', 'build', '--out', out, '--base', 'main'], { cwd: p.root }).code).toBe(0);
@@ -188,7 +213,7 @@ describe('kiln ui in Chromium', () => {
     await page.goto(`${url}#/graph`);
     await page.locator('svg.graph .vertex').first().waitFor();
     await page.goto(`${url}#/runs`);
-    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(4);
+    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(5);
     await page.goto(`${url}#/compare/${p.runs.a},${p.runs.b}`);
     await page.locator('.compare figure.chart canvas').first().waitFor();
     await page.goto(`${url}#/plan`);
