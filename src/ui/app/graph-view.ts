@@ -24,6 +24,8 @@ interface State {
   search: string;
   focus: string | null;
   selected: string | null;
+  /** Datasets as vertices; without, an edge goes from the node writing a dataset to each node reading it. */
+  datasets: boolean;
 }
 
 let typesCache: Promise<Record<string, string>> | null = null;
@@ -61,6 +63,19 @@ function visibleGraph(s: State): { vertices: Vertex[]; edges: Array<{ from: stri
   };
   const vertices = new Map<string, Vertex>();
   const edges = new Map<string, { from: string; to: string }>();
+  if (!s.datasets) {
+    const producer = new Map<string, string>();
+    for (const n of nodes) for (const b of n.outputs) producer.set(b.dataset, vertexOf(n));
+    for (const n of nodes) {
+      const v = vertexOf(n);
+      if (!vertices.has(v)) vertices.set(v, v.startsWith('ns:') ? { id: v, label: `${n.namespace} ▸`, kind: 'namespace' } : { id: v, label: n.name, kind: 'node' });
+      for (const b of n.inputs) {
+        const from = producer.get(b.dataset);
+        if (from && from !== v) edges.set(`${from}>${v}`, { from, to: v });
+      }
+    }
+    return { vertices: [...vertices.values()], edges: [...edges.values()] };
+  }
   for (const n of nodes) {
     const v = vertexOf(n);
     if (!vertices.has(v)) vertices.set(v, v.startsWith('ns:') ? { id: v, label: `${n.namespace} ▸`, kind: 'namespace' } : { id: v, label: n.name, kind: 'node' });
@@ -211,9 +226,12 @@ function datasetPanel(name: string, graph: UiGraph, types: Record<string, string
 
 export function graphView(graph: UiGraph, opts: { pipeline?: string; marks?: GraphMarks; removed?: string[] } = {}): HTMLElement {
   const pipelines = graph.pipelines;
-  const s: State = { pipeline: pipelines.find((p) => p.name === opts.pipeline) ?? pipelines[0], collapsed: new Set(), tag: '', namespace: '', search: '', focus: null, selected: null };
-  // A large pipeline opens with its namespaces collapsed: the overview first, a namespace's nodes on a click.
-  if (s.pipeline.nodes.length > COLLAPSE_ABOVE) s.collapsed = new Set(s.pipeline.nodes.map((n) => n.namespace).filter((x): x is string => !!x));
+  const s: State = { pipeline: pipelines.find((p) => p.name === opts.pipeline) ?? pipelines[0], collapsed: new Set(), tag: '', namespace: '', search: '', focus: null, selected: null, datasets: true };
+  // A large pipeline opens as an overview: namespaces collapsed, nodes linked directly; a click opens a namespace.
+  if (s.pipeline.nodes.length > COLLAPSE_ABOVE) {
+    s.collapsed = new Set(s.pipeline.nodes.map((n) => n.namespace).filter((x): x is string => !!x));
+    s.datasets = false;
+  }
   const canvas = el('div', { class: 'graph-canvas' });
   const panel = el('aside', { class: 'side-panel', 'aria-label': 'details', 'aria-live': 'polite' }, el('p', { class: 'muted' }, 'Select a node or a dataset to see its details.'));
   const controls = el('div', { class: 'controls' });
@@ -254,6 +272,7 @@ export function graphView(graph: UiGraph, opts: { pipeline?: string; marks?: Gra
     el('label', {}, 'Search ', el('input', { type: 'search', id: 'graph-search', placeholder: 'node or dataset', 'aria-label': 'search nodes and datasets', on: { input: (e) => ((s.search = (e.target as HTMLInputElement).value), render()) } })),
     el('label', {}, 'Tag ', el('select', { 'aria-label': 'filter by tag', on: { change: (e) => ((s.tag = (e.target as HTMLSelectElement).value), render()) } }, option('', 'all'), tags.map((t) => option(t)))),
     el('label', {}, 'Namespace ', el('select', { 'aria-label': 'filter by namespace', on: { change: (e) => ((s.namespace = (e.target as HTMLSelectElement).value), render()) } }, option('', 'all'), namespaces.map((t) => option(t)))),
+    el('label', {}, el('input', { type: 'checkbox', checked: s.datasets, on: { change: (e) => ((s.datasets = (e.target as HTMLInputElement).checked), render()) } }), ' Datasets'),
     namespaces.length ? el('button', { type: 'button', on: { click: () => ((s.collapsed = s.collapsed.size ? new Set() : new Set(namespaces)), render()) } }, 'Collapse/expand namespaces') : null,
   );
   (controls.querySelector('select') as HTMLSelectElement).value = s.pipeline.name;
