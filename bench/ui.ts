@@ -14,32 +14,16 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { buildKiln } from '../scripts/build.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
+import { writeLayeredProject } from '../test/helpers/layered-project.ts';
 import { openTracking } from '../src/tracking/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 
-/**
- * A project with one pipeline of `n` nodes in layers of 25 and namespaces of 50: each node reads the outputs of two
- * nodes of the layer before, as a wide real pipeline does (no edge skips layers).
- */
 function syntheticProject(n: number): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-ui-bench-${n}-`));
-  fs.mkdirSync(path.join(root, 'pipelines/big'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'package.json'), '{ "type": "module" }\n');
-  fs.writeFileSync(path.join(root, 'kiln.yaml'), 'name: bench\n');
-  fs.writeFileSync(path.join(root, 'pipelines/catalog.yaml'), 'seed_data: { type: json, path: data/seed.json }\n');
-  fs.writeFileSync(path.join(root, 'pipelines/parameters.yaml'), 'k: 1\n');
-  fs.writeFileSync(path.join(root, 'pipelines/big/nodes.ts'), 'export function step(a: { x: number[]; y?: number[] }): number[] {\n  return [...a.x, ...(a.y ?? [])];\n}\n');
-  const W = 25;
-  const nodes: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = i < W ? 'seed_data' : `d${i - W}`;
-    const y = i >= W ? `, y: d${i - W - (i % W === 0 ? -1 : 1)}` : '';
-    nodes.push(`  - { name: n${i}, namespace: ns${Math.floor(i / 50)}, run: ./nodes.ts#step, inputs: { x: ${x}${y} }, outputs: d${i} }`);
-  }
-  fs.writeFileSync(path.join(root, 'pipelines/big/pipeline.yaml'), `pipeline: big\nnodes:\n${nodes.join('\n')}\n`);
+  writeLayeredProject(root, n);
   return root;
 }
 

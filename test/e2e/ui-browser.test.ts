@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { runCli } from '../helpers/cli.ts';
 import { launchChromium, testOutputDir, type Browser } from '../helpers/chromium.ts';
 import { linkKiln } from '../gitops/support.ts';
+import { writeLayeredProject } from '../helpers/layered-project.ts';
 import { openTracking } from '../../src/tracking/index.ts';
 import { scorerProject, startUi, tempDir, XSS, type ScorerProject, type UiProcess } from '../ui/support.ts';
 
@@ -203,6 +204,24 @@ describe('kiln ui in Chromium', () => {
       await expect.poll(() => page.locator('.live-indicator').innerText(), { timeout: 15_000 }).toBe('');
     } finally {
       t.close();
+    }
+  });
+
+  it('a pipeline of 400 nodes opens as an overview of its namespaces, and a click opens one', async () => {
+    const root = tempDir('kiln-ui-large-');
+    writeLayeredProject(root, 400);
+    const large = await startUi(root);
+    try {
+      await page.goto(`${large.url}#/graph`);
+      await page.locator('svg.graph .vertex').first().waitFor();
+      expect(await page.locator('svg.graph .vertex.namespace').count()).toBe(8);
+      expect(await page.locator('svg.graph .vertex.dataset').count()).toBe(0);
+      await page.locator('[data-id="ns:ns3"]').click();
+      await expect.poll(() => page.locator('svg.graph .vertex.node').count()).toBe(50);
+      expect(await page.locator('svg.graph .vertex.namespace').count()).toBe(7);
+      await shot('graph-large');
+    } finally {
+      await large.stop();
     }
   });
 
