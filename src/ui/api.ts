@@ -5,7 +5,7 @@ import { RUN_STATUSES, type ModelRegistry, type RunStatus, type RunStore } from 
 import { previewDataset } from './dataset-preview.ts';
 import { datasetTypes } from './dataset-types.ts';
 import { modelsView } from './models-view.ts';
-import { projectView } from './project-view.ts';
+import { projectView, type AnalyzedView } from './project-view.ts';
 import { compareMany, runDetail, runsPage } from './runs-view.ts';
 
 /** The stores the UI reads, opened when they exist (a project with no runs yet has none). */
@@ -19,6 +19,8 @@ export interface UiSource {
   root: string;
   /** The stores, or null while the project has none. */
   stores(): UiStores | null;
+  /** The analysed declarations; each request analyses them afresh unless given (the static export reads them once). */
+  project?: () => Promise<AnalyzedView>;
 }
 
 export type ApiAnswer = { status: number; json: unknown } | { status: number; bytes: Buffer; contentType: string };
@@ -71,14 +73,15 @@ async function route(src: UiSource, pathname: string, q: URLSearchParams): Promi
   const parts = pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
   const stores = src.stores();
   const [, what, id, sub, ...rest] = parts;
+  const analysed = () => (src.project ? src.project() : projectView(src.root));
   if (parts[0] !== 'api') throw new KilnError(diag('KILN8008', { path: pathname }));
-  if (what === 'project' && !id) return { status: 200, json: (await projectView(src.root)).view };
+  if (what === 'project' && !id) return { status: 200, json: (await analysed()).view };
   if (what === 'types' && !id) {
-    const { ir } = await projectView(src.root);
+    const { ir } = await analysed();
     return { status: 200, json: ir ? datasetTypes(ir.settings) : { types: {}, missing: 'the declarations do not compile: run kiln validate' } };
   }
   if (what === 'datasets' && id && sub === 'preview' && rest.length === 0) {
-    const { ir, view } = await projectView(src.root);
+    const { ir, view } = await analysed();
     if (!ir) return { status: 200, json: { diagnostics: view.diagnostics, fix: view.fix } };
     return { status: 200, json: previewDataset(ir, id, intParam(q, 'rows', 20, 200)) };
   }
@@ -116,7 +119,7 @@ async function route(src: UiSource, pathname: string, q: URLSearchParams): Promi
     return { status: 200, json: await compareMany(stores.runs, ids) };
   }
   if (what === 'models' && !id) {
-    const { view } = await projectView(src.root);
+    const { view } = await analysed();
     return { status: 200, json: { models: await modelsView(stores?.registry ?? null, stores?.runs ?? null, view.graph), store: stores !== null } };
   }
   if (what === 'plan' && !id) {

@@ -8,6 +8,7 @@ import { diag, KilnError } from '../diagnostics/index.ts';
 import { answer, type UiSource } from './api.ts';
 import { loadAssets } from './assets.ts';
 import { projectStores } from './stores.ts';
+import { projectView } from './project-view.ts';
 import { CONTENT_SECURITY_POLICY } from './server.ts';
 
 /** Marks a folder as one kiln ui build wrote, so that a later build may replace it (and nothing else). */
@@ -62,7 +63,9 @@ export async function exportSite(opts: ExportOptions): Promise<{ out: string; fi
   const stores = projectStores(opts.root);
   let data: Record<string, unknown>;
   try {
-    data = await bake({ root: opts.root, stores: () => stores.stores() }, opts.base);
+    // One analysis for the whole export: the declarations do not change while it is written.
+    let project: ReturnType<typeof projectView> | undefined;
+    data = await bake({ root: opts.root, stores: () => stores.stores(), project: () => (project ??= projectView(opts.root)) }, opts.base);
   } finally {
     stores.close();
   }
