@@ -1,6 +1,6 @@
 // Builds kiln's own code from src/ to lib/: JavaScript per file (esbuild), the files code reads at run time beside it
-// (templates), the declaration schemas' validators (ajv standalone), and with --declarations the .d.ts files (tsc)
-// that a published package carries. The bin and the
+// (templates), the kiln ui front end (src/ui/app/, bundled for the browser into lib/ui/app/), the declaration schemas'
+// validators (ajv standalone), and with --declarations the .d.ts files (tsc) that a published package carries. The bin and the
 // package exports run lib/, so no command pays for transpiling kiln. A stamp of the sources makes an up-to-date build
 // a no-op, so tests and benches can build first and never run a stale lib/.
 // Run: npm run build (JavaScript; declarations forward to src/), npm run build -- --declarations (as npm pack does).
@@ -47,6 +47,8 @@ function sourceFiles(srcDir: string): string[] {
 function stampOf(root: string, files: string[]): string {
   const h = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url)));
   h.update(fs.readFileSync(path.join(root, 'tsconfig.json')));
+  // The front end bundles its libraries (dagre, uPlot): a new locked version is a new build.
+  h.update(fs.readFileSync(path.join(root, 'package-lock.json')));
   // The precompiled validators are made from schema/.
   for (const f of fs.readdirSync(path.join(root, 'schema')).sort()) h.update(`schema/${f}\0`).update(fs.readFileSync(path.join(root, 'schema', f))).update('\0');
   for (const f of files) h.update(`${f}\0`).update(fs.readFileSync(path.join(root, 'src', f))).update('\0');
@@ -114,7 +116,27 @@ async function buildCarried(outDir: string): Promise<void> {
   }
 }
 
-async function buildJavaScript(srcDir: string, outDir: string, files: string[]): Promise<void> {
+/** The browser app of kiln ui: its own bundle (one script, one style sheet, the page), not Node modules. */
+const UI_APP = `ui${path.sep}app${path.sep}`;
+
+async function buildUiApp(srcDir: string, outDir: string): Promise<void> {
+  const dir = path.join(outDir, 'ui', 'app');
+  await build({
+    entryPoints: { app: path.join(srcDir, UI_APP, 'main.ts') },
+    outdir: dir,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'warning',
+    legalComments: 'eof',
+  });
+  fs.copyFileSync(path.join(srcDir, UI_APP, 'index.html'), path.join(dir, 'index.html'));
+}
+
+async function buildJavaScript(srcDir: string, outDir: string, allFiles: string[]): Promise<void> {
+  const files = allFiles.filter((f) => !f.startsWith(UI_APP));
   const modules = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   await buildCarried(outDir);
   await build({
@@ -135,6 +157,7 @@ async function buildJavaScript(srcDir: string, outDir: string, files: string[]):
     fs.mkdirSync(path.dirname(path.join(outDir, f)), { recursive: true });
     fs.copyFileSync(path.join(srcDir, f), path.join(outDir, f));
   }
+  await buildUiApp(srcDir, outDir);
 }
 
 // The declaration schemas compiled ahead of time (ajv standalone code, CommonJS, loaded by src/config/schemas.ts).

@@ -20,6 +20,7 @@ const RANGES: Record<string, string> = {
   '5': 'ML: TensorFlow.js backends and training helpers',
   '6': 'Artifacts and serving',
   '7': 'GitOps: plan, report, publish and the registry',
+  '8': 'kiln ui: the web app over a project and its run store',
   '9': 'Command line',
 };
 

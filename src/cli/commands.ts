@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { name: 'publish', load: async () => (await import('./publish.ts')).publishCommand },
   { name: 'registry', load: async () => (await import('./registry.ts')).registryCommand },
   { name: 'objects', load: async () => (await import('./objects.ts')).objectsCommand },
+  { name: 'ui', load: async () => (await import('./ui.ts')).uiCommand },
   { name: 'init', load: async () => (await import('./init.ts')).initCommand },
   { name: 'emit', load: async () => (await import('./emit.ts')).emitCommand },
 ];

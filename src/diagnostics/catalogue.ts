@@ -1,5 +1,5 @@
 // The one catalogue of diagnostic codes. Codes are public API: never renumber or reuse one.
-// Ranges: 1xxx config, 2xxx compiler, 3xxx runtime, 4xxx tracking, 5xxx ml, 6xxx artifact and serving, 7xxx gitops, 9xxx CLI.
+// Ranges: 1xxx config, 2xxx compiler, 3xxx runtime, 4xxx tracking, 5xxx ml, 6xxx artifact and serving, 7xxx gitops, 8xxx ui, 9xxx CLI.
 import type { CodeDefinition } from './types.ts';
 import { configCodes } from './codes/config.ts';
 import { compilerCodes } from './codes/compiler.ts';
@@ -10,6 +10,7 @@ import { mlCodes } from './codes/ml.ts';
 import { artifactCodes } from './codes/artifact.ts';
 import { artifactBuildCodes } from './codes/artifact-build.ts';
 import { gitopsCodes } from './codes/gitops.ts';
+import { uiCodes } from './codes/ui.ts';
 import { cliCodes } from './codes/cli.ts';
 
 export const catalogue = {
@@ -22,6 +23,7 @@ export const catalogue = {
   ...artifactBuildCodes,
   ...artifactCodes,
   ...gitopsCodes,
+  ...uiCodes,
   ...cliCodes,
 } as const satisfies Record<string, CodeDefinition>;
 

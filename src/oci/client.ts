@@ -103,7 +103,7 @@ export class OciClient {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...s.headers, ...(this.authorization ? { authorization: this.authorization } : {}) };
       const body = s.body?.();
-      const res = await this.fetchOrExplain(this.url(rel), { method, headers, ...(body ? { body } : {}) }, s.what);
+      const res = await this.fetchOrExplain(this.url(rel), { method, headers, ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}) }, s.what);
       if (res.status === 401 && attempt === 0) {
         await res.body?.cancel();
         await this.authenticate(res.headers.get('www-authenticate'), s.what);
