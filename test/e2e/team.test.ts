@@ -139,12 +139,15 @@ describe.skipIf(skipPostgres())('the team loop on three machines sharing Postgre
     await commitAll(b, 'threshold 0.55');
 
     const plan = await ok(b, ['plan']);
-    expect(plan.stdout).toMatch(/threshold/);
-    expect(plan.stdout).toMatch(/score/);
-    expect(plan.stdout).toMatch(/evaluate/);
+    expect(plan.stdout).toContain('~ threshold: 0.5 → 0.55');
+    expect(plan.stdout).toContain('pipeline score: 1 of 4 nodes will re-run, 1 may re-run');
+    expect(plan.stdout).toMatch(/will re-run:\n +score +parameter threshold changed\n/);
+    expect(plan.stdout).toMatch(/may re-run \(only if a node above writes different bytes\):\n +evaluate +upstream re-runs: score\n/);
 
     proxy.reset();
-    const run = await runJson(b);
+    const ran = await ok(b, ['run', '--json']);
+    const run = JSON.parse(ran.stdout) as RunJson;
+    expect(ran.stderr).toMatch(/pulled \d+ object\(s\)/);
     expect(statuses(run)).toEqual({ split: 'skipped', fit: 'skipped', score: 'ran', evaluate: 'ran' });
     for (const n of run.nodes.filter((x) => x.status === 'skipped')) expect(n.reused_from).toBe(runA1);
     expect(run.metrics.accuracy).toBe(1);
@@ -153,8 +156,10 @@ describe.skipIf(skipPostgres())('the team loop on three machines sharing Postgre
     expect(fs.readFileSync(path.join(b, 'data/stats.json'))).toEqual(fs.readFileSync(path.join(a, 'data/stats.json')));
 
     const report = await ok(b, ['report']);
-    expect(report.stdout).toContain(runA1);
-    expect(report.stdout).toContain(run.run_id!);
+    // The base's run is A's, found in PostgreSQL: B never had it in a .kiln/ of its own.
+    expect(report.stdout).toMatch(new RegExp(`\\| Base \\(\`main\`\\) \\| \`[0-9a-f]{7}\` \\| \`${runA1}\` \\|`));
+    expect(report.stdout).toContain(`| HEAD | \`${git(b, 'rev-parse', '--short=7', 'HEAD').trim()}\` | \`${run.run_id}\` |`);
+    expect(report.stdout).toContain('| `accuracy` | 0.9 | 1 | ↑ +0.1 (+11.1%) |');
     expect(report.stdout).not.toMatch(/no FINISHED run/);
   });
 
@@ -174,8 +179,10 @@ describe.skipIf(skipPostgres())('the team loop on three machines sharing Postgre
     // B recorded these executions and pushed their outputs: A re-runs nothing.
     expect(Object.values(statuses(run))).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     const published = await ok(a, ['publish', '--json']);
-    const out = JSON.parse(published.stdout) as { version: number; run: string; gate: unknown };
-    expect(out.version).toBe(2);
+    const out = JSON.parse(published.stdout) as { version: number; run: string; gate: string[] };
+    expect(out).toMatchObject({ version: 2, run: run.run_id });
+    // Production's metrics come from v1's record on the registry, not from anything A kept locally.
+    expect(out.gate).toContain('accuracy 1 >= 0.9 of production (v1)');
     v2Run = out.run;
     const text = await ok(a, ['registry', 'show', 'scorer']);
     expect(text.stdout).toMatch(/production→v2/);
@@ -195,5 +202,88 @@ describe.skipIf(skipPostgres())('the team loop on three machines sharing Postgre
     const back = await ok(c, ['registry', 'rollback', 'scorer', '--json']);
     expect(JSON.parse(back.stdout)).toMatchObject({ alias: 'production', previous: 2, version: 1 });
     expect(await servePredictions(c, production, v1.map((p) => p.input))).toBe(JSON.stringify(v1.map((p) => p.output)));
+  });
+
+  it('PostgreSQL stopped in the middle of a run: exit 1 naming the store, nothing recorded as finished, the retry runs the node again and succeeds', async () => {
+    const d = cloneA();
+    let stopped = false;
+    // Stopped while the run pulls what its first re-run node reads: after the run began, before that node is recorded.
+    proxy.before = async (r) => {
+      if (!stopped && r.method === 'GET' && r.path.includes('/blobs/')) {
+        stopped = true;
+        pg.stopServer();
+      }
+    };
+    let cut: RunJson;
+    try {
+      const r = await kiln(d, ['run', '--json', '--no-package', '--params', 'threshold=0.45']);
+      expect(stopped).toBe(true);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('KILN4033');
+      expect(r.stderr).toContain(`postgres://kiln:***@127.0.0.1:${pg.port}/postgres`);
+      expect(r.stderr).toContain('run the same kiln command again');
+      expect(r.stderr).not.toContain(pg.password);
+      noStackTrace(r.stderr);
+      cut = JSON.parse(r.stdout) as RunJson;
+    } finally {
+      proxy.before = null;
+      pg.startServer();
+    }
+    // 0.45 changes the predictions, so evaluate re-runs too: nothing of the cut-off run was taken as done.
+    const retry = await runJson(d, ['--no-package', '--params', 'threshold=0.45']);
+    expect(statuses(retry)).toEqual({ split: 'skipped', fit: 'skipped', score: 'ran', evaluate: 'ran' });
+    if (cut.run_id) {
+      const show = JSON.parse((await ok(d, ['runs', 'show', cut.run_id, '--json'])).stdout) as { status: string };
+      expect(show.status).not.toBe('FINISHED');
+    }
+  });
+
+  it('the registry stopped during a publish: exit 1 naming it, no tag on an incomplete artifact, the retry publishes', async () => {
+    setThreshold(a, '0.6');
+    await commitAll(a, 'threshold 0.6');
+    await ok(a, ['run']);
+    const tagsBefore = await modelTags();
+    const productionBefore = await registryClient().tagDigest('production');
+    proxy.before = async (r) => {
+      if (r.method === 'PUT' && r.path.startsWith('/v2/acme/scorer/manifests/')) {
+        proxy.before = null;
+        await reg.stop({ keepStorage: true });
+      }
+    };
+    const r = await kiln(a, ['publish']);
+    proxy.before = null;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`KILN7050: cannot reach the OCI registry ${proxy.host}`);
+    expect(r.stderr).toContain('run the same command again');
+    noStackTrace(r.stderr);
+    reg = await startRegistry('basic', reg);
+    proxy.retarget(reg.host);
+    expect(await modelTags()).toEqual(tagsBefore);
+    expect(await registryClient().tagDigest('production')).toBe(productionBefore);
+    const retry = JSON.parse((await ok(a, ['publish', '--json'])).stdout) as { version: number };
+    expect(retry.version).toBe(3);
+    expect(await registryClient().tagDigest('production')).toBe(await registryClient().tagDigest('v3'));
+  });
+
+  it('8 runs at once from two clones are all recorded', async () => {
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => kiln(i % 2 ? a : b, ['run', '--json', '--no-package', '--params', `threshold=0.7${i}`])));
+    for (const [i, r] of runs.entries()) expect(r.code, `run ${i}: ${r.stderr}`).toBe(0);
+    const ids = runs.map((r) => (JSON.parse(r.stdout) as RunJson).run_id);
+    const listed = JSON.parse((await ok(cloneA(), ['runs', 'list', '--json', '--limit', '100'])).stdout) as Array<{ id: string; status: string }>;
+    for (const id of ids) expect(listed.find((x) => x.id === id)?.status, id!).toBe('FINISHED');
+  });
+
+  it('wrong registry credentials: exit 1 naming the registry and the variable to set, never the secret', async () => {
+    const e = cloneA();
+    const r = await kiln(e, ['run', '--no-package', '--params', 'threshold=0.65'], { KILN_REGISTRY_PASSWORD: 'wrong-secret-123' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(proxy.host);
+    expect(r.stderr).toContain('KILN_REGISTRY_PASSWORD');
+    expect(r.stderr + r.stdout).not.toContain('wrong-secret-123');
+    noStackTrace(r.stderr);
+    const p = await kiln(a, ['registry', 'list'], { KILN_REGISTRY_PASSWORD: 'wrong-secret-123' });
+    expect(p.code, p.stderr).toBe(1);
+    expect(p.stderr).toContain(`KILN7051: the OCI registry ${proxy.host}`);
+    expect(p.stderr).toContain('KILN_REGISTRY_PASSWORD');
   });
 });
