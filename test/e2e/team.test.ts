@@ -1,8 +1,9 @@
 // Issue 15's acceptance: the team loop across three machines. Three git clones of the scorer project, each with its
 // own .kiln/ and HOME, share only a real PostgreSQL run store (KILN_STORE) and a real registry (Distribution 2.8 with
 // basic auth) for node outputs (KILN_OBJECTS) and published models (publish.target in kiln.yaml). The registry is
-// reached through a pass-through proxy so that a test can stop it at an exact request. The flagship runs the same path
-// (run, publish, serve from the registry) in test/flagship; the scorer keeps this suite within a few minutes.
+// reached through a pass-through proxy so that a test can stop it at an exact request. The scorer stands in for the
+// flagship, whose training is too long for this suite: test/flagship runs the flagship through the same run → artifact
+// → predict/serve path (on one machine), and nothing here depends on which model travels through the stores.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
