@@ -1,6 +1,7 @@
 // The long end-to-end suites: whole CLI runs with training, kills, races, real servers and the full flagship. They
 // run in `npm run test:e2e` (CI runs both), so that `npm test` stays a fast loop for a developer.
 export const slowSuites = [
+  // Includes test/e2e/team.test.ts: issue 15's loop on three clones, PostgreSQL and a registry (about 3 minutes loaded).
   'test/e2e/**/*.test.ts',
   'test/flagship/**/*.test.ts',
   'test/gitops/story.test.ts',

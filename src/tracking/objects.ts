@@ -543,6 +543,17 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * What an upload reads the object from: its own file (large objects are, and are streamed from it), or its bytes,
+   * verified, when it is held for a pack or packed (small by construction, and a pack is no file of its own); null
+   * when it is not here.
+   */
+  async uploadSource(hash: string): Promise<string | Buffer | null> {
+    const src = this.locate(hash);
+    if (!src) return null;
+    return src.kind === 'file' ? src.path : this.getBytes(hash);
+  }
+
   async getBytes(hash: string): Promise<Buffer> {
     const found = this.readObject(hash);
     if (!found) throw new KilnError(diag('KILN4015', { hash, path: this.location }));

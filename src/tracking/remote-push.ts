@@ -91,7 +91,9 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
         outcome.present++;
         return;
       }
-      if (await pushOrRepair(client, local.objectPath(l.hash), l.hash, l.size)) {
+      const source = await local.uploadSource(l.hash);
+      if (source === null) throw new Error('it is no longer in the local store');
+      if (await pushOrRepair(client, source, l.hash, l.size)) {
         outcome.uploaded++;
         outcome.uploadedBytes += l.size;
       } else outcome.present++;
@@ -111,7 +113,7 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
   if (outcome.failed.length) return outcome;
 
   try {
-    await client.pushBlob(local.objectPath(await local.putBytes('{}')), EMPTY_CONFIG.digest, EMPTY_CONFIG.size);
+    await client.pushBlob(Buffer.from('{}'), EMPTY_CONFIG.digest, EMPTY_CONFIG.size);
     const manifest = {
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
@@ -131,13 +133,13 @@ export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, cl
  * pushBlob, and when the registry cannot even say whether it has the blob (HTTP 5xx to the HEAD: Distribution does so
  * for a blob whose write it was killed in the middle of), the upload anyway: writing the blob again repairs that.
  */
-async function pushOrRepair(client: OciClient, file: string, hash: string, size: number): Promise<boolean> {
+async function pushOrRepair(client: OciClient, source: string | Buffer, hash: string, size: number): Promise<boolean> {
   try {
-    return await client.pushBlob(file, digestOf(hash), size);
+    return await client.pushBlob(source, digestOf(hash), size);
   } catch (e) {
     const d = isKilnError(e) ? e.diagnostics[0] : null;
     if (d?.code !== 'KILN7052' || !/ HTTP 5\d\d to checking blob /.test(d.message)) throw e;
-    return client.pushBlob(file, digestOf(hash), size, { check: false });
+    return client.pushBlob(source, digestOf(hash), size, { check: false });
   }
 }
 

@@ -1,16 +1,18 @@
 // The workflow `kiln init --ci github` writes, run as GitHub would run its jobs' shell steps: each job on a fresh copy
 // of the repository (no .kiln/, no cache restored: `uses:` steps are GitHub's and do not run here, nor does npm ci,
 // kiln being linked in), with GITHUB_ENV carried from step to step and GITHUB_STEP_SUMMARY collected, against a real
-// OCI registry standing in for GHCR. Without the KILN_STORE_URL secret (the shared run store is not part of this
-// build yet), so it is the workflow's degraded mode: what must hold there is that publishing and the gate preview are
-// right from the registry alone: a pull request main would refuse is red before the merge, and main publishes v2
-// gated against v1 although no runner kept anything.
+// OCI registry standing in for GHCR. First without the KILN_STORE_URL secret, the workflow's degraded mode: what must
+// hold there is that publishing and the gate preview are right from the registry alone: a pull request main would
+// refuse is red before the merge, and main publishes v2 gated against v1 although no runner kept anything. Then with
+// the secret naming a real PostgreSQL (the workflow maps it to KILN_STORE): a pull request's report finds the run main's
+// job recorded at the merge base, and its run reuses main's nodes through the registry.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
+import { skipPostgres, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { checkout, checkoutNewBranch, commitAll, gitInit, kilnHere, linkKiln, mergeInto, repoRoot, tempDir } from './support.ts';
 
 interface Step { name?: string; run?: string; uses?: string; env?: Record<string, string> }
@@ -147,5 +149,33 @@ describe('the kiln workflow, its shell steps run job by job on fresh clones (no 
     expect(main.summary).toContain('**Published `scorer` v2: every condition holds.**');
     expect(main.summary).toContain('accuracy 0.9 \\>= 0.9 of production (v1)');
     expect(main.summary).toContain('| `scorer@production` | v1 → v2 |');
+  });
+});
+
+describe.skipIf(skipPostgres())('the kiln workflow with the KILN_STORE_URL secret (runs shared through PostgreSQL)', () => {
+  let pg: TestPostgres;
+  let secrets: Record<string, string>;
+  beforeAll(async () => {
+    pg = await startPostgres();
+    secrets = { KILN_STORE_URL: await pg.freshStore() };
+  });
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it("pull-request job: the report compares with the run main's job recorded at the merge base, on another runner", async () => {
+    const main = runJob('publish', cloneOrigin(), 'push', secrets);
+    expect(main.failed, main.log).toBeNull();
+    expect(main.log).not.toContain('no KILN_STORE_URL secret');
+    const mainRun = /run (\w+) finished/.exec(main.log)?.[1];
+    expect(mainRun, main.log).toBeDefined();
+
+    const pr = runJob('pull-request', await pullRequest('sharper', '0.55'), 'pull_request', secrets);
+    expect(pr.failed, pr.log).toBeNull();
+    // Its runner kept nothing of main's job: split and fit came from main's record and the registry.
+    expect(pr.log).toContain('4 node(s), 2 skipped as unchanged');
+    expect(pr.summary).not.toContain('no FINISHED run');
+    expect(pr.summary).toMatch(new RegExp(`\\| Base \\(\`main\`\\) \\| \`[0-9a-f]{7}\` \\| \`${mainRun}\` \\|`));
+    expect(pr.summary).toContain('| `accuracy` | 0.9 | 1 | ↑ +0.1 (+11.1%) |');
   });
 });

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore, sha256 } from '../../src/tracking/objects.ts';
 import { RemoteBackedObjectStore } from '../../src/tracking/remote-objects.ts';
+import { pushRunObjects } from '../../src/tracking/remote-push.ts';
+import { NODE_LOG_OUTPUT } from '../../src/tracking/recorder.ts';
+import type { RunRecord } from '../../src/tracking/store.ts';
 import { OciClient } from '../../src/oci/client.ts';
 import { isKilnError } from '../../src/diagnostics/diagnostic.ts';
 import { startRegistry, type TestRegistry } from '../helpers/oci-registry.ts';
@@ -97,5 +100,31 @@ describe('RemoteBackedObjectStore', () => {
     expect(fs.readdirSync(path.join(b.local.location, 'tmp'))).toEqual([]);
     fs.writeFileSync(blob, 'x'.repeat(500));
     expect(await codeOf(emptyMachine().getBytes(hash))).toContain('KILN4046');
+  });
+});
+
+describe('pushRunObjects', () => {
+  it('sends objects that live in a pack (no file of their own) from their bytes, then the manifest', async () => {
+    const local = new LocalObjectStore(tempDir('kiln-objects-packed-'));
+    // Written as a run's node outputs are: deferred, then synced as one pack.
+    const stats = await local.putBytes('{"mean":0.1,"std":1}', { deferSync: true });
+    const log = await local.putBytes('fit: done\n', { deferSync: true });
+    await local.sync();
+    expect(fs.existsSync(local.objectPath(stats))).toBe(false);
+    const run = {
+      id: 'run1packed',
+      pipeline: 'score',
+      startTime: 0,
+      endTime: 1,
+      git: { commit: null },
+      files: [],
+      nodes: [{ node: 'fit', cacheHit: false, status: 'FINISHED', outputs: { stats: { object: stats }, [NODE_LOG_OUTPUT]: { object: log } } }],
+    } as unknown as RunRecord;
+    const client = new OciClient({ registry: reg.host, repository: 'team/packed' }, { push: true, credential: null });
+    const outcome = await pushRunObjects(run, local, client);
+    expect(outcome.failed).toEqual([]);
+    expect(outcome).toMatchObject({ objects: 2, uploaded: 2 });
+    for (const hash of [stats, log]) expect(sha256(fs.readFileSync(reg.blobFile(`sha256:${hash}`)))).toBe(hash);
+    expect(await client.getManifest('run-run1packed')).not.toBeNull();
   });
 });
