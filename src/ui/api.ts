@@ -4,7 +4,8 @@ import { didYouMean, diag, isKilnError, KilnError, toJson, type DiagnosticJson }
 import { RUN_STATUSES, type ModelRegistry, type RunStatus, type RunStore } from '../tracking/index.ts';
 import { previewDataset } from './dataset-preview.ts';
 import { datasetTypes } from './dataset-types.ts';
-import { modelsView } from './models-view.ts';
+import { modelsView, ociModelsView } from './models-view.ts';
+import { isOciReference } from '../oci/reference.ts';
 import { projectView, type AnalyzedView } from './project-view.ts';
 import { compareMany, runDetail, runsPage } from './runs-view.ts';
 
@@ -119,7 +120,12 @@ async function route(src: UiSource, pathname: string, q: URLSearchParams): Promi
     return { status: 200, json: await compareMany(stores.runs, ids) };
   }
   if (what === 'models' && !id) {
-    const { view } = await analysed();
+    const { view, ir } = await analysed();
+    const target = ir?.settings.publish.target ?? null;
+    if (target !== null && isOciReference(target)) {
+      const declared = Object.values(ir!.pipelines).flatMap((p) => (p.model ? [p.model.name] : []));
+      return { status: 200, json: { models: await ociModelsView(target, declared, stores?.runs ?? null, view.graph), store: stores !== null, registry: target } };
+    }
     return { status: 200, json: { models: await modelsView(stores?.registry ?? null, stores?.runs ?? null, view.graph), store: stores !== null } };
   }
   if (what === 'plan' && !id) {

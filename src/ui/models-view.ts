@@ -1,5 +1,6 @@
 // The registry as the UI shows it: each model's versions with their aliases, digests and gate results, and the
-// history of every alias (publish, rollback), read through the ModelRegistry interface.
+// history of every alias (publish, rollback), read through the ModelRegistry interface; or, when publish.target is an
+// OCI repository (then it is the registry), read from its tags.
 import type { AliasChange, ModelRegistry, ModelVersion, RunStore } from '../tracking/index.ts';
 import type { UiGraph } from './graph.ts';
 
@@ -51,6 +52,23 @@ export async function modelsView(registry: ModelRegistry | null, store: RunStore
     const aliasHistory: Record<string, AliasChange[]> = {};
     for (const alias of Object.keys(detail.aliases).sort()) aliasHistory[alias] = await registry.aliasHistory(m.name, alias);
     out.push({ name: m.name, description: detail.description, aliases: detail.aliases, versions, aliasHistory });
+  }
+  return out;
+}
+
+/**
+ * The models of an OCI publish target (`oci://<registry>/<namespace>[/<model>]`): versions and aliases are its tags, each
+ * version's run, commit and digest its annotations. A registry keeps no log of tag moves, so there is no alias history.
+ */
+export async function ociModelsView(target: string, models: readonly string[], store: RunStore | null, graph: UiGraph | null): Promise<UiRegisteredModel[]> {
+  const { OciModelRepository } = await import('../gitops/oci-registry.ts');
+  const out: UiRegisteredModel[] = [];
+  for (const name of [...models].sort()) {
+    const detail = await new OciModelRepository(target, name).detail();
+    if (!detail) continue;
+    const gate = gateOf(graph, name);
+    const versions = await Promise.all(detail.versions.map(async (v) => ({ ...v, gate: await gateResults(store, v, gate) })));
+    out.push({ name, description: detail.description, aliases: detail.aliases, versions, aliasHistory: {} });
   }
   return out;
 }

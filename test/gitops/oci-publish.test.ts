@@ -182,6 +182,27 @@ describe('kiln publish to oci://', () => {
     expect(missing.stderr).toContain(`KILN7057: oci://${reg.host}/acme/scorer: the repository acme/scorer on ${reg.host} has no version 'v9'`);
   });
 
+  it('kiln ui shows the models of the OCI target: versions and aliases from its tags, run and digest from the annotations', async () => {
+    const { answer } = await import('../../src/ui/api.ts');
+    const a = await answer({ root, stores: () => null }, '/api/models', new URLSearchParams());
+    expect(a.status).toBe(200);
+    const json = (a as { json: { registry: string; models: Array<{ name: string; aliases: Record<string, number>; aliasHistory: object; versions: Array<{ version: number; artifactPath: string; artifactSha256: string; runId: string | null }> }> } }).json;
+    expect(json.registry).toBe(`oci://${reg.host}/acme`);
+    expect(json.models.map((m) => m.name)).toEqual(['scorer']);
+    const [scorer] = json.models;
+    // As the registry test above left it: production back on v2, staging on v1.
+    expect(scorer.aliases).toEqual({ production: 2, staging: 1 });
+    expect(scorer.versions.map((v) => [v.version, v.artifactPath])).toEqual([
+      [2, `oci://${reg.host}/acme/scorer:v2`],
+      [1, `oci://${reg.host}/acme/scorer:v1`],
+    ]);
+    for (const v of scorer.versions) {
+      expect(v.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(v.runId).toMatch(/^\w+$/);
+    }
+    expect(scorer.aliasHistory).toEqual({});
+  });
+
   it('kiln serve oci://…:production answers as training computed', async () => {
     const parity = parityOf(root);
     const server = startKiln(['serve', `oci://${reg.host}/acme/scorer:production`, '--port', '0', '--workers', '1'], machineB);

@@ -38,10 +38,12 @@ function model(m: UiRegisteredModel): HTMLElement {
 
 export function modelsView(): HTMLElement {
   const box = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
-  void api<{ models: UiRegisteredModel[]; store: boolean }>('/api/models').then((a) => {
+  void api<{ models: UiRegisteredModel[]; store: boolean; registry?: string }>('/api/models').then((a) => {
     if (a.status !== 200) return replace(box, failed('The registry cannot be read', a.json));
-    if (!a.json.models.length) return replace(box, missing('No model is registered yet.', 'kiln publish'));
-    replace(box, el('h1', {}, 'Models'), a.json.models.map(model));
+    if (!a.json.models.length) return replace(box, missing(a.json.registry ? `No model is published to ${a.json.registry} yet.` : 'No model is registered yet.', 'kiln publish'));
+    // An OCI registry's tags are the registry: it keeps no history of alias moves.
+    const where = a.json.registry ? el('p', { class: 'muted' }, `Published to ${a.json.registry}`) : null;
+    replace(box, el('h1', {}, 'Models'), ...(where ? [where] : []), a.json.models.map(model));
   });
   return box;
 }
