@@ -75,10 +75,18 @@ describe('what each command loads', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toBe('valid: 1 pipeline(s), 2 node(s), 2 catalog entries\n');
     expect(packagesOf(again.modules)).not.toContain('esbuild');
-    // The YAML parser is the copy the build carries as one module (scripts/build.ts), not the package's 70 files.
+    // The YAML parser is the copy the build carries as one module (scripts/build.ts), not the package's 70 files; and
+    // the unchanged declarations are not even parsed again (the remembered IR, src/ir-cache.ts).
+    expect(packagesOf(first.modules)).not.toContain('yaml');
+    expect(kilnModules(first.modules)).toContain('lib/vendor/yaml.js');
     expect(packagesOf(again.modules)).not.toContain('yaml');
-    expect(kilnModules(again.modules)).toContain('lib/vendor/yaml.js');
+    expect(kilnModules(again.modules)).not.toContain('lib/vendor/yaml.js');
     expect(ajvCompilerLoaded()).toBe(false);
+    // The record schemas' verdicts also travel in the remembered IR: without it, the verdicts alone still spare ajv;
+    // without both, the schemas are judged again.
+    fs.rmSync(path.join(root, '.kiln', 'cache', 'ir.bin'));
+    expect(ajvCompilerLoaded()).toBe(false);
+    fs.rmSync(path.join(root, '.kiln', 'cache', 'ir.bin'));
     fs.rmSync(path.join(root, '.kiln', 'cache', 'text-verdicts.json'));
     expect(ajvCompilerLoaded()).toBe(true);
 
