@@ -92,16 +92,17 @@ export async function recallIr(root: string, compiler: string): Promise<Recalled
 }
 
 /**
- * Analyses the project without the semantic checks (the build's verdict covers them), and when it resolves cleanly
- * remembers its IR for `recallIr`. A store that cannot be written only costs the next run the analysis.
+ * Analyses the project (without the semantic checks unless `checks` says so: the build's verdict covers them), and when
+ * it comes out clean remembers its IR for `recallIr`. A store that cannot be written only costs the next run the
+ * analysis.
  */
-export async function analyzeAndRememberIr(root: string, compiler: string): Promise<AnalyzedProject> {
+export async function analyzeAndRememberIr(root: string, compiler: string, opts: { checks?: boolean } = {}): Promise<AnalyzedProject> {
   const questions: Question[] = [];
   // Loaded on demand: a run that recalls its IR never loads the YAML parser, the schema validators or the resolver.
   const { analyzeProject } = await import('./project.ts');
-  const analyzed = await analyzeProject(recordingHost(fsHost(path.resolve(root)), questions), { checks: false });
+  const analyzed = await analyzeProject(recordingHost(fsHost(path.resolve(root)), questions), { checks: opts.checks ?? false });
   if (analyzed.ok && analyzed.ir) {
-    const remembered: RememberedIr = { compiler, questions, ir: analyzed.ir, diagnostics: analyzed.diagnostics, cyclic: [...analyzed.cyclic] };
+    const remembered: RememberedIr = { compiler, questions, ir: analyzed.ir, diagnostics: analyzed.resolution, cyclic: [...analyzed.cyclic] };
     try {
       await writeFileAtomic(irCacheFile(path.join(path.resolve(root), analyzed.ir.settings.storeDir)), v8.serialize(remembered));
     } catch {

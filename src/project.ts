@@ -13,6 +13,8 @@ export interface AnalyzedProject {
   ir: ProjectIR | null;
   diagnostics: Diagnostic[];
   ok: boolean;
+  /** The diagnostics of loading and resolving alone (those of the checks left out): what the IR cache remembers. */
+  resolution: Diagnostic[];
   /** The cycle of each pipeline that has one (found while resolving; reported by the checks). */
   cyclic: Map<string, string[]>;
 }
@@ -33,12 +35,13 @@ export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { c
     diagnostics.push(...resolved.diagnostics);
     ir = resolved.ir;
     cyclic = resolved.cyclic;
-    if (ir && opts.checks !== false) {
-      // Loaded on demand: a caller with the checks' verdict cached never loads them.
-      const { checkProject } = await (checksModule ??= import('./check/index.ts'));
-      diagnostics.push(...(await checkProject(ir, loaded.sources, cyclic)));
-    }
+  }
+  const resolution = settleDiagnostics(diagnostics);
+  if (ir && opts.checks !== false) {
+    // Loaded on demand: a caller with the checks' verdict cached never loads them.
+    const { checkProject } = await (checksModule ??= import('./check/index.ts'));
+    diagnostics.push(...(await checkProject(ir, loaded.sources, cyclic)));
   }
   const sorted = settleDiagnostics(diagnostics);
-  return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted), cyclic };
+  return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted), resolution, cyclic };
 }

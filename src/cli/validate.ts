@@ -43,5 +43,5 @@ export const validateCommand: CommandModule = {
 // either path.
 async function analyzed(root: string, compiler: string) {
   const a = await analyzeAndRememberIr(root, compiler);
-  return { ir: a.ir, sources: a.loaded.sources, diagnostics: a.diagnostics, cyclic: a.cyclic };
+  return { ir: a.ir, sources: a.loaded.sources, diagnostics: a.resolution, cyclic: a.cyclic };
 }

@@ -10,10 +10,14 @@ import { copyProject, repoRoot, tempDir } from '../helpers/project.ts';
 const recorder = path.join(repoRoot, 'test', 'helpers', 'record-modules.mjs');
 
 function validate(root: string) {
+  return kiln(root, 'validate');
+}
+
+function kiln(root: string, ...args: string[]) {
   const list = path.join(tempDir('kiln-modules-'), 'modules.txt');
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KILN_RECORD_MODULES: list };
   for (const k of ['FORCE_COLOR', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete env[k];
-  const r = spawnSync(process.execPath, ['--import', recorder, path.join(repoRoot, 'bin', 'kiln.js'), 'validate'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', recorder, path.join(repoRoot, 'bin', 'kiln.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
   const modules = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').trim().split('\n') : [];
   // Whether the declarations were parsed: the carried YAML parser or a schema validator was loaded.
   const parsed = modules.some((u) => u.endsWith('/lib/vendor/yaml.js') || /\/lib\/config\/validate\.js$/.test(u));
@@ -77,5 +81,23 @@ describe('kiln validate and the remembered IR', () => {
     expect(damaged.code, damaged.stderr).toBe(0);
     expect(damaged.parsed).toBe(true);
     expect(validate(root).parsed).toBe(false);
+  });
+
+  it('kiln compile remembers the IR it analysed: the kiln run after it parses no declaration', () => {
+    // A first run without a compile before it parses (test/cli/startup.test.ts shows it loading the parser).
+    const root = copyProject('mini');
+    const compiled = kiln(root, 'compile');
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(compiled.parsed).toBe(true);
+    const run = kiln(root, 'run');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('finished: 2 node(s)');
+    expect(run.parsed).toBe(false);
+
+    // An edit after the compile is parsed by the run.
+    fs.writeFileSync(pipelineFile(root), fs.readFileSync(pipelineFile(root), 'utf8').replace('outputs: scaled', 'outputs: [scaled'));
+    const broken = kiln(root, 'run');
+    expect(broken.code).toBe(1);
+    expect(broken.parsed).toBe(true);
   });
 });
