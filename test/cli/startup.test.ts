@@ -49,6 +49,10 @@ describe('what each command loads', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(packagesOf(run.modules)).toContain('tsx');
     expect(run.modules.some((u) => u.endsWith('/pipelines/demo/nodes.ts'))).toBe(true);
+    // The git stamp ran, but isomorphic-git was required, not imported: the ES module loader's scan of its CommonJS
+    // exports tripled what loading it cost (src/tracking/isomorphic-git.ts).
+    expect(kilnModules(run.modules)).toEqual(expect.arrayContaining(['lib/tracking/git.js', 'lib/tracking/isomorphic-git.js']));
+    expect(packagesOf(run.modules)).not.toContain('isomorphic-git');
 
     const list = kilnLoading(['runs', 'list'], root);
     expect(list.code, list.stderr).toBe(0);
