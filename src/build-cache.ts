@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyzeAndRememberIr, recallIr } from './ir-cache.ts';
+import { compilerFingerprint, compilerKey } from './compiler-fingerprint.ts';
 import type { ProjectIR } from './ir/types.ts';
 import { KilnError } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
@@ -46,30 +46,6 @@ async function readOr(file: string, fallback: string): Promise<string> {
   }
 }
 
-// kiln's code as it runs: src/ (TypeScript) or lib/ (the build, JavaScript).
-const kilnSrc = path.join(path.dirname(fileURLToPath(import.meta.url)));
-
-let fingerprint: Promise<string> | undefined;
-
-/** kiln's own compiler code and schemas: a kiln update that changes what a build produces invalidates the caches. */
-function compilerFingerprint(): Promise<string> {
-  return (fingerprint ??= fingerprintCompiler());
-}
-
-async function fingerprintCompiler(): Promise<string> {
-  const h = createHash('sha256');
-  for (const dir of [path.join(kilnSrc, 'config'), path.join(kilnSrc, 'ir'), path.join(kilnSrc, 'check'), path.join(kilnSrc, 'codegen'), path.join(kilnSrc, 'codegen', 'templates'), path.join(kilnSrc, '..', 'schema')]) {
-    let names: string[] = [];
-    try {
-      names = (await fs.readdir(dir)).filter((n) => /\.(ts|js|hbs|json)$/.test(n) && !n.endsWith('.d.ts')).sort();
-    } catch {
-      continue;
-    }
-    for (const n of names) h.update(`${n}\0`).update(await fs.readFile(path.join(dir, n)));
-  }
-  return h.digest('hex');
-}
-
 async function buildKey(root: string, sources: ReadonlyMap<string, string>, projectFiles: string[]): Promise<string> {
   const h = createHash('sha256').update(`kiln ${kilnVersion}\n${await compilerFingerprint()}\n`);
   h.update(await readOr(path.join(root, 'node_modules', 'typescript', 'package.json'), ''));
@@ -92,12 +68,12 @@ async function generatedIntact(root: string, generated: Record<string, string>):
 }
 
 export async function buildForRun(root: string): Promise<RunBuild> {
-  const compiler = `kiln ${kilnVersion}\n${await compilerFingerprint()}`;
+  const compiler = await compilerKey();
   let quick = await recallIr(root, compiler);
   if (!quick) {
     const analyzed = await analyzeAndRememberIr(root, compiler);
     if (!analyzed.ok || !analyzed.ir) throw new KilnError(analyzed.diagnostics);
-    quick = { ir: analyzed.ir, sources: analyzed.loaded.sources };
+    quick = { ir: analyzed.ir, sources: analyzed.loaded.sources, diagnostics: analyzed.diagnostics, cyclic: analyzed.cyclic };
   }
   const cacheFile = path.join(root, quick.ir.settings.storeDir, 'cache', 'build.json');
   let entry: BuildCacheEntry | null = null;

@@ -18,8 +18,9 @@ export interface BuildResult extends AnalyzedProject {
   projectFiles: string[];
 }
 
-export async function buildProject(hostOrRoot: ProjectHost | string, opts: { typecheck: boolean | 'cached' }): Promise<BuildResult> {
-  const analyzed = await analyzeProject(hostOrRoot);
+/** `analyzed`: the project already analysed (with its checks) by the caller, which remembered its IR on the way. */
+export async function buildProject(hostOrRoot: ProjectHost | string, opts: { typecheck: boolean | 'cached'; analyzed?: AnalyzedProject }): Promise<BuildResult> {
+  const analyzed = opts.analyzed ?? (await analyzeProject(hostOrRoot));
   if (!analyzed.ok || !analyzed.ir) return { ...analyzed, output: null, projectFiles: [] };
   const output = await compile(analyzed.ir);
   const diagnostics: Diagnostic[] = [...analyzed.diagnostics, ...output.diagnostics];

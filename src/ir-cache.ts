@@ -12,6 +12,7 @@ import { fsHost, type ProjectHost } from './config/host.ts';
 import { storeDirOf } from './config/store-dir.ts';
 import type { AnalyzedProject } from './project.ts';
 import type { ProjectIR } from './ir/types.ts';
+import type { Diagnostic } from './diagnostics/types.ts';
 import { writeFileAtomic } from './runtime/atomic.ts';
 
 /** Where a project's remembered IR is kept, under its store. */
@@ -25,12 +26,18 @@ interface RememberedIr {
   compiler: string;
   questions: Question[];
   ir: ProjectIR;
+  /** What loading and resolving said besides the IR (warnings only: an IR with errors is not remembered). */
+  diagnostics: Diagnostic[];
+  cyclic: Array<[pipeline: string, cycle: string[]]>;
 }
 
-/** The analysis the runner needs: the IR and every text it was resolved from. */
+/** The analysis the runner and `kiln validate` need: the IR, every text it was resolved from, and what resolving said. */
 export interface RecalledAnalysis {
   ir: ProjectIR;
   sources: ReadonlyMap<string, string>;
+  /** Diagnostics of loading and resolving (not of the checks, which `checks: false` left out). */
+  diagnostics: Diagnostic[];
+  cyclic: ReadonlyMap<string, string[]>;
 }
 
 const digest = (v: unknown) => (v === undefined ? 'none' : createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v)).digest('hex'));
@@ -65,7 +72,7 @@ export async function recallIr(root: string, compiler: string): Promise<Recalled
   } catch {
     return null;
   }
-  if (!remembered || remembered.compiler !== compiler || !Array.isArray(remembered.questions) || !remembered.ir) return null;
+  if (!remembered || remembered.compiler !== compiler || !Array.isArray(remembered.questions) || !remembered.ir || !Array.isArray(remembered.diagnostics) || !Array.isArray(remembered.cyclic)) return null;
   const host = fsHost(path.resolve(root));
   const sources = new Map<string, string>();
   for (const [method, arg, answer] of remembered.questions) {
@@ -81,20 +88,21 @@ export async function recallIr(root: string, compiler: string): Promise<Recalled
     else return null;
     if (digest(now) !== answer) return null;
   }
-  return { ir: remembered.ir, sources };
+  return { ir: remembered.ir, sources, diagnostics: remembered.diagnostics, cyclic: new Map(remembered.cyclic) };
 }
 
 /**
- * Analyses the project without the semantic checks (the build's verdict covers them), and when it resolves cleanly
- * remembers its IR for `recallIr`. A store that cannot be written only costs the next run the analysis.
+ * Analyses the project (without the semantic checks unless `checks` says so: the build's verdict covers them), and when
+ * it comes out clean remembers its IR for `recallIr`. A store that cannot be written only costs the next run the
+ * analysis.
  */
-export async function analyzeAndRememberIr(root: string, compiler: string): Promise<AnalyzedProject> {
+export async function analyzeAndRememberIr(root: string, compiler: string, opts: { checks?: boolean } = {}): Promise<AnalyzedProject> {
   const questions: Question[] = [];
   // Loaded on demand: a run that recalls its IR never loads the YAML parser, the schema validators or the resolver.
   const { analyzeProject } = await import('./project.ts');
-  const analyzed = await analyzeProject(recordingHost(fsHost(path.resolve(root)), questions), { checks: false });
+  const analyzed = await analyzeProject(recordingHost(fsHost(path.resolve(root)), questions), { checks: opts.checks ?? false });
   if (analyzed.ok && analyzed.ir) {
-    const remembered: RememberedIr = { compiler, questions, ir: analyzed.ir };
+    const remembered: RememberedIr = { compiler, questions, ir: analyzed.ir, diagnostics: analyzed.resolution, cyclic: [...analyzed.cyclic] };
     try {
       await writeFileAtomic(irCacheFile(path.join(path.resolve(root), analyzed.ir.settings.storeDir)), v8.serialize(remembered));
     } catch {

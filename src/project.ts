@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fsHost, type ProjectHost } from './config/host.ts';
 import { loadProject, type LoadedProject } from './config/load.ts';
 import { resolveProject } from './ir/resolve.ts';
-import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.ts';
+import { hasErrors, settleDiagnostics } from './diagnostics/diagnostic.ts';
 import type { Diagnostic } from './diagnostics/types.ts';
 import type { ProjectIR } from './ir/types.ts';
 
@@ -13,6 +13,10 @@ export interface AnalyzedProject {
   ir: ProjectIR | null;
   diagnostics: Diagnostic[];
   ok: boolean;
+  /** The diagnostics of loading and resolving alone (those of the checks left out): what the IR cache remembers. */
+  resolution: Diagnostic[];
+  /** The cycle of each pipeline that has one (found while resolving; reported by the checks). */
+  cyclic: Map<string, string[]>;
 }
 
 /** The checks module, imported once: each dynamic import asks the module loader again, which costs milliseconds. */
@@ -24,25 +28,20 @@ export async function analyzeProject(hostOrRoot: ProjectHost | string, opts: { c
   const loaded = await loadProject(host);
   const diagnostics = [...loaded.diagnostics];
   let ir: ProjectIR | null = null;
+  let cyclic = new Map<string, string[]>();
   // Only resolve once every file parsed and validated: resolution relies on the schema's shapes.
   if (!hasErrors(diagnostics)) {
     const resolved = resolveProject(loaded);
     diagnostics.push(...resolved.diagnostics);
     ir = resolved.ir;
-    if (ir && opts.checks !== false) {
-      // Loaded on demand: a caller with the checks' verdict cached never loads them.
-      const { checkProject } = await (checksModule ??= import('./check/index.ts'));
-      diagnostics.push(...(await checkProject(ir, loaded.sources, resolved.cyclic)));
-    }
+    cyclic = resolved.cyclic;
   }
-  const sorted = sortDiagnostics(dedupe(diagnostics));
-  return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted) };
-}
-
-function dedupe(list: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const k = `${d.code}|${d.location?.file}|${d.location?.line}|${d.location?.column}|${d.message}`;
-    return seen.has(k) ? false : (seen.add(k), true);
-  });
+  const resolution = settleDiagnostics(diagnostics);
+  if (ir && opts.checks !== false) {
+    // Loaded on demand: a caller with the checks' verdict cached never loads them.
+    const { checkProject } = await (checksModule ??= import('./check/index.ts'));
+    diagnostics.push(...(await checkProject(ir, loaded.sources, cyclic)));
+  }
+  const sorted = settleDiagnostics(diagnostics);
+  return { loaded, ir, diagnostics: sorted, ok: !hasErrors(sorted), resolution, cyclic };
 }

@@ -3,7 +3,7 @@ import type { Loader } from 'esbuild';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { checkModulePath } from '../ir/pipelines.ts';
+import { checkModulePath } from '../ir/module-path.ts';
 import type { NodeIR } from '../ir/types.ts';
 import { textVerdicts } from '../text-verdicts.ts';
 

@@ -3,8 +3,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { freeInputs } from '../ir/graph.ts';
-import { parameterKeys, parameterValue } from '../ir/parameters.ts';
-import { isParam, PARAMS } from '../ir/pipelines.ts';
+import { isParam, PARAMS, parameterKeys, parameterValue } from '../ir/parameter-tree.ts';
 import type { PipelineIR, ProjectIR } from '../ir/types.ts';
 
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);

@@ -5,6 +5,8 @@ import { report, EXIT_OK, EXIT_USER } from './io.ts';
 import { buildProject, diffGenerated, refusedOverwrites, writeGenerated } from '../build.ts';
 import { diag } from '../diagnostics/diagnostic.ts';
 import { rememberBuild } from '../build-cache.ts';
+import { analyzeAndRememberIr } from '../ir-cache.ts';
+import { compilerKey } from '../compiler-fingerprint.ts';
 
 export const compileCommand: CommandModule = {
   register(program, io, setExit) {
@@ -18,7 +20,10 @@ export const compileCommand: CommandModule = {
       .action(async (opts: { project: string; check?: boolean; typecheck: boolean; json?: boolean }) => {
         const root = path.resolve(io.cwd, opts.project);
         // 'cached': the type-check kiln run would otherwise repeat is kept in the store (same result either way).
-        const result = await buildProject(root, { typecheck: opts.typecheck && !opts.check ? 'cached' : opts.typecheck });
+        // The declarations analysed here are remembered (ir-cache.ts), so that the `kiln run` after a compile recalls them
+        // instead of parsing them again.
+        const analyzed = opts.check ? undefined : await analyzeAndRememberIr(root, await compilerKey(), { checks: true });
+        const result = await buildProject(root, { typecheck: opts.typecheck && !opts.check ? 'cached' : opts.typecheck, analyzed });
         const diagnostics = [...result.diagnostics];
         let summary = '';
         if (result.output && result.ir && result.ok) {

@@ -2,9 +2,12 @@
 import path from 'node:path';
 import type { CommandModule } from './main.ts';
 import { report } from './io.ts';
-import { analyzeProject } from '../project.ts';
 import { storeDirOf } from '../config/store-dir.ts';
 import { loadTextVerdicts, saveTextVerdicts, verdictsFile } from '../text-verdicts.ts';
+import { analyzeAndRememberIr, recallIr } from '../ir-cache.ts';
+import { compilerKey } from '../compiler-fingerprint.ts';
+import { checkProject } from '../check/index.ts';
+import { settleDiagnostics } from '../diagnostics/diagnostic.ts';
 
 export const validateCommand: CommandModule = {
   register(program, io, setExit) {
@@ -18,15 +21,27 @@ export const validateCommand: CommandModule = {
         // What an earlier validate concluded about unchanged record schemas and node modules is not worked out again.
         const verdicts = verdictsFile(storeDirOf(root));
         loadTextVerdicts(verdicts);
-        const result = await analyzeProject(root);
+        // Nor are unchanged declarations parsed and resolved again (the IR cache `kiln run` uses too): the YAML parser and
+        // the schema validators were most of a warm validate. The checks always run; their verdicts are cached above.
+        const compiler = await compilerKey();
+        const resolved = (await recallIr(root, compiler)) ?? (await analyzed(root, compiler));
+        const { ir, sources } = resolved;
+        const diagnostics = settleDiagnostics(ir ? [...resolved.diagnostics, ...(await checkProject(ir, sources, resolved.cyclic))] : resolved.diagnostics);
         await saveTextVerdicts(verdicts);
-        const code = report(io, result.diagnostics, { json: opts.json, sources: result.loaded.sources, root });
+        const code = report(io, diagnostics, { json: opts.json, sources, root });
         if (!opts.json && code === 0) {
-          const n = result.ir ? Object.values(result.ir.pipelines).reduce((s, p) => s + p.nodes.length, 0) : 0;
-          const entries = Object.keys(result.ir?.datasets ?? {}).length;
-          io.err(`valid: ${Object.keys(result.ir?.pipelines ?? {}).length} pipeline(s), ${n} node(s), ${entries} catalog entr${entries === 1 ? 'y' : 'ies'}\n`);
+          const n = ir ? Object.values(ir.pipelines).reduce((s, p) => s + p.nodes.length, 0) : 0;
+          const entries = Object.keys(ir?.datasets ?? {}).length;
+          io.err(`valid: ${Object.keys(ir?.pipelines ?? {}).length} pipeline(s), ${n} node(s), ${entries} catalog entr${entries === 1 ? 'y' : 'ies'}\n`);
         }
         setExit(code);
       });
   },
 };
+
+// Loads and resolves afresh (remembering a clean IR for the next command), without the checks, which validate runs on
+// either path.
+async function analyzed(root: string, compiler: string) {
+  const a = await analyzeAndRememberIr(root, compiler);
+  return { ir: a.ir, sources: a.loaded.sources, diagnostics: a.resolution, cyclic: a.cyclic };
+}

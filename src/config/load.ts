@@ -2,6 +2,7 @@
 // pipelines folder, each parsed with positions and validated. Also reads the files the declarations point at
 // (record schemas, node modules) so that later stages do no I/O.
 import path from 'node:path';
+import { escapesRoot, joinRel } from './project-relative.ts';
 import { diag } from '../diagnostics/diagnostic.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { ProjectHost } from './host.ts';
@@ -164,14 +165,5 @@ async function readReferencedFiles(out: LoadedProject): Promise<void> {
   }
 }
 
-/** A path written relative to a declaration file, as a normalised project-relative path ('../x' when it escapes). */
-export function joinRel(fromFile: string, ref: string): string {
-  return path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), ref));
-}
-
-/** Whether a project-relative path leaves the project (absolute, or climbing out with '..'). */
-export function escapesRoot(p: string): boolean {
-  if (path.isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p)) return true;
-  const n = path.posix.normalize(p.replace(/\\/g, '/'));
-  return n === '..' || n.startsWith('../');
-}
+// Pure path arithmetic, in its own module so that the checks can use it without loading the YAML loader.
+export { escapesRoot, joinRel } from './project-relative.ts';

@@ -72,3 +72,14 @@ export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
     return a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
   });
 }
+
+/** Every diagnostic once (checks of a shared node may report the same thing twice), in the order they are printed. */
+export function settleDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return sortDiagnostics(
+    list.filter((d) => {
+      const k = `${d.code}|${d.location?.file}|${d.location?.line}|${d.location?.column}|${d.message}`;
+      return seen.has(k) ? false : (seen.add(k), true);
+    }),
+  );
+}

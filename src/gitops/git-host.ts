@@ -2,7 +2,8 @@
 // the repository around a project, revisions (branch, tag, sha, ~N, ^), the merge base with the main branch,
 // and a ProjectHost over a commit's tree so that the compiler front half can analyze that revision.
 import path from 'node:path';
-import git, { type PromiseFsClient } from 'isomorphic-git';
+import type { PromiseFsClient } from 'isomorphic-git';
+import git from '../tracking/isomorphic-git.ts';
 import { diag, KilnError } from '../diagnostics/diagnostic.ts';
 import { locateGit } from '../tracking/git-location.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';

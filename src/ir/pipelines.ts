@@ -3,7 +3,7 @@ import { diag } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/didyoumean.ts';
 import type { Diagnostic, SourceLocation } from '../diagnostics/types.ts';
 import type { LoadedFile } from '../config/load.ts';
-import { escapesRoot, joinRel } from '../config/load.ts';
+import { joinRel } from '../config/load.ts';
 import { locate, locateKey } from '../config/yaml.ts';
 import type { BindingForm, BindingIR, NodeDeployment, NodeIR } from './types.ts';
 import type { NodeDeclaration, PipelineDeclaration, PipelineReuse } from '../types/pipeline.ts';
@@ -190,13 +190,7 @@ function applyReuse(f: LoadedFile, index: number, reuse: RawReuse, inner: NodeIR
   }));
 }
 
-export function checkModulePath(node: NodeIR, diagnostics: Diagnostic[]): boolean {
-  if (escapesRoot(node.func.module)) {
-    diagnostics.push(diag('KILN1013', { path: node.func.module }, node.func.location));
-    return false;
-  }
-  return true;
-}
+export { checkModulePath } from './module-path.ts';
 
 export function pipelineLocation(decl: PipelineDecl): SourceLocation {
   return locate(decl.file, '/pipeline');

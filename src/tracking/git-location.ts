@@ -5,7 +5,8 @@
 // the shared paths there.
 import fs from 'node:fs';
 import path from 'node:path';
-import git, { type PromiseFsClient } from 'isomorphic-git';
+import type { PromiseFsClient } from 'isomorphic-git';
+import git from './isomorphic-git.ts';
 
 /** The promise half of Node's fs that isomorphic-git uses. */
 export type GitFs = PromiseFsClient;

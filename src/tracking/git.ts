@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import git from 'isomorphic-git';
+import git from './isomorphic-git.ts';
 import { syncBackedFs } from './sync-fs.ts';
 import { locateGit, type GitFs } from './git-location.ts';
 import { hashUncommitted, type ChangedPath } from './uncommitted-hash.ts';

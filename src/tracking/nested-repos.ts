@@ -4,7 +4,7 @@
 // of a clone inside the tree are neither read nor hashed one by one.
 import fs from 'node:fs';
 import path from 'node:path';
-import git from 'isomorphic-git';
+import git from './isomorphic-git.ts';
 import { syncBackedFs } from './sync-fs.ts';
 import { locateGit, type GitFs } from './git-location.ts';
 

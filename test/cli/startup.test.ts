@@ -49,6 +49,10 @@ describe('what each command loads', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(packagesOf(run.modules)).toContain('tsx');
     expect(run.modules.some((u) => u.endsWith('/pipelines/demo/nodes.ts'))).toBe(true);
+    // The git stamp ran, but isomorphic-git was required, not imported: the ES module loader's scan of its CommonJS
+    // exports tripled what loading it cost (src/tracking/isomorphic-git.ts).
+    expect(kilnModules(run.modules)).toEqual(expect.arrayContaining(['lib/tracking/git.js', 'lib/tracking/isomorphic-git.js']));
+    expect(packagesOf(run.modules)).not.toContain('isomorphic-git');
 
     const list = kilnLoading(['runs', 'list'], root);
     expect(list.code, list.stderr).toBe(0);
@@ -75,10 +79,18 @@ describe('what each command loads', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toBe('valid: 1 pipeline(s), 2 node(s), 2 catalog entries\n');
     expect(packagesOf(again.modules)).not.toContain('esbuild');
-    // The YAML parser is the copy the build carries as one module (scripts/build.ts), not the package's 70 files.
+    // The YAML parser is the copy the build carries as one module (scripts/build.ts), not the package's 70 files; and
+    // the unchanged declarations are not even parsed again (the remembered IR, src/ir-cache.ts).
+    expect(packagesOf(first.modules)).not.toContain('yaml');
+    expect(kilnModules(first.modules)).toContain('lib/vendor/yaml.js');
     expect(packagesOf(again.modules)).not.toContain('yaml');
-    expect(kilnModules(again.modules)).toContain('lib/vendor/yaml.js');
+    expect(kilnModules(again.modules)).not.toContain('lib/vendor/yaml.js');
     expect(ajvCompilerLoaded()).toBe(false);
+    // The record schemas' verdicts also travel in the remembered IR: without it, the verdicts alone still spare ajv;
+    // without both, the schemas are judged again.
+    fs.rmSync(path.join(root, '.kiln', 'cache', 'ir.bin'));
+    expect(ajvCompilerLoaded()).toBe(false);
+    fs.rmSync(path.join(root, '.kiln', 'cache', 'ir.bin'));
     fs.rmSync(path.join(root, '.kiln', 'cache', 'text-verdicts.json'));
     expect(ajvCompilerLoaded()).toBe(true);
 
