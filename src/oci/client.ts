@@ -145,14 +145,16 @@ export class OciClient {
   }
 
   /** Uploads `file` as the blob `digest` unless the registry has it (`check`: ask first, the default); returns whether it was sent. */
-  async pushBlob(file: string, digest: string, size: number, opts: { check?: boolean } = {}): Promise<boolean> {
+  /** Uploads a blob from a file, or from bytes in memory (a small object a pack holds has no file of its own). */
+  async pushBlob(source: string | Buffer, digest: string, size: number, opts: { check?: boolean } = {}): Promise<boolean> {
     if (opts.check !== false && (await this.hasBlob(digest))) return false;
     const what = `uploading blob ${digest.slice(7, 19)} (${size} bytes)`;
     const start = await this.send('POST', this.repo('blobs/uploads/'), { what, ok: [202] });
     let location = this.locationOf(start, what);
-    const fd = await fs.promises.open(file, 'r');
+    const fd = typeof source === 'string' ? await fs.promises.open(source, 'r') : null;
     try {
       const read = async (offset: number, length: number) => {
+        if (!fd) return (source as Buffer).subarray(offset, offset + length);
         const b = Buffer.alloc(length);
         const { bytesRead } = await fd.read(b, 0, length, offset);
         return b.subarray(0, bytesRead);
@@ -175,7 +177,7 @@ export class OciClient {
       done.searchParams.set('digest', digest);
       await this.send('PUT', done.toString(), { what, headers: { 'content-type': 'application/octet-stream', 'content-length': String(rest.length) }, body: () => rest, ok: [201] });
     } finally {
-      await fd.close();
+      await fd?.close();
     }
     return true;
   }

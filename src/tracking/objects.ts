@@ -188,6 +188,17 @@ export class LocalObjectStore implements ObjectStore {
     return again && this.packs.exists(again.pack) ? { kind: 'packed', at: again } : null;
   }
 
+  /**
+   * What to upload the object from: its own file, or its bytes when it has none (packed, or held for the next pack:
+   * small by construction, PACKED_OBJECT_BYTES at most). Null when this store does not have it.
+   */
+  async blobSource(hash: string): Promise<string | Buffer | null> {
+    const src = this.locate(hash);
+    if (!src) return null;
+    if (src.kind === 'file') return src.path;
+    return this.getBytes(hash);
+  }
+
   /** The first `limit` bytes of a packed object (all of it by default), following a repack by another process's gc. */
   private readPacked(hash: string, at: PackLocation, limit = at.length): Buffer | null {
     const take = { ...at, length: Math.min(limit, at.length) };
