@@ -12,6 +12,7 @@ import type { Tracking } from '../tracking/index.ts';
 import { rethrowStoreFull } from '../tracking/disk-full.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import type { RunFlags } from './run.ts';
+import { reportPulled } from './objects-transfer.ts';
 
 export interface SharedRunContext {
   io: Io;
@@ -89,6 +90,7 @@ export async function finishSharedRun(ctx: SharedRunContext): Promise<number> {
       const root = ctx.req.root;
       const built = await packageRun(ctx.prepared.ir, ctx.tracking, runId).catch((e: unknown) => rethrowStoreFull(e, path.join(root, ctx.prepared.ir.settings.storeDir), `building the artifact of model '${model.name}'`));
       io.err(describeArtifact(io, root, built));
+      reportPulled(io, ctx.tracking);
     } else {
       io.err(`no artifact built: this run did not include the whole inference path of model '${model.name}' (${model.nodes.join(', ')})\n`);
     }

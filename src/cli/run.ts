@@ -22,6 +22,7 @@ import type { Snapshot } from '../runtime/tracker.ts';
 import type { RunStatus } from '../tracking/store.ts';
 import { detachedDiagnostics, finishSharedRun, taskOfSharedRun } from './run-shared.ts';
 import type { TaskShare } from '../tracking/remote-push.ts';
+import { bytes, reportPulled } from './objects-transfer.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
@@ -217,6 +218,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   }
   if (result.status !== 'FINISHED') return say(result.diagnostics, { sources: prepared.sources }) || EXIT_USER;
   if (upstream && tracked) {
+    reportPulled(io, tracked.tracking);
     const cached = result.executions.filter((x) => x.cacheHit).length;
     io.err(`task of run ${tracked.recorder.runId} finished: ${result.executions.length} node(s)${cached ? `, ${cached} skipped as unchanged` : ''}; the run stays RUNNING until its last task (kiln run --finish)\n`);
     // The pods downstream read these outputs from the registry only: a task that could not share them has failed (Argo retries it).
@@ -242,8 +244,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   const ran = result.executions.length;
   const cached = result.executions.filter((x) => x.cacheHit).length;
   // Every pull of the run, the artifact build's included: what this machine fetched because it needed it.
-  const pulled = tracked?.tracking.remote?.pulled ?? [];
-  if (pulled.length) io.err(`pulled ${pulled.length} object(s) (${bytes(pulled.reduce((n, p) => n + p.size, 0))}) from ${tracked!.tracking.remote!.remote}\n`);
+  if (tracked) reportPulled(io, tracked.tracking);
   io.err(`${tracked ? `run ${tracked.recorder.runId}` : 'run (not tracked)'} finished: ${ran} node(s)${cached ? `, ${cached === ran ? 'all' : cached} skipped as unchanged` : ''}\n`);
   // The run is recorded and its outputs are here; only sharing them failed, and that is the user's to retry.
   if (unshared.length) return say(unshared) || EXIT_USER;
@@ -251,7 +252,6 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
 }
 
 /** Pushes what the run's nodes wrote to the objects repository, when there is one; KILN4045 when some of it did not get there. */
-const bytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
 
 async function shareOutputs(io: Io, tracked: Tracked, task?: TaskShare): Promise<Diagnostic[]> {
   const remote = tracked.tracking.remote;

@@ -76,6 +76,10 @@ describe.skipIf(skipPostgres())('an emitted workflow played task by task over Po
     expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
     expect(play.attempts.map((a) => a.task).sort()).toEqual(['combine', 'kiln-finish', 'left-branch', 'right-branch', 'summarize']);
     expect(play.exit?.code).toBe(0);
+    // Each branch pushed what it wrote under a tag of its own; combine, in another pod, pulled both (and nothing else).
+    const stderrOf = (task: string) => play.attempts.find((a) => a.task === task)!.stderr;
+    for (const branch of ['left-branch', 'right-branch']) expect(stderrOf(branch)).toMatch(/shared 1 object\(s\) through oci:\/\/[^ ]+:run-\w+-task-[0-9a-f]{12}: 1 uploaded/);
+    expect(stderrOf('combine')).toMatch(/pulled 2 object\(s\) \([\d.]+ kB\) from oci:\/\//);
     const run = await runOf(store, play.uid);
     expect(run.status).toBe('FINISHED');
 
@@ -101,6 +105,8 @@ describe.skipIf(skipPostgres())('an emitted workflow played task by task over Po
     expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
     const finish = play.attempts.find((a) => a.task === 'kiln-finish')!;
     expect(finish.stderr).toMatch(/artifact scorer from run \w+: .*\n\s+parity: \d+ record\(s\) identical to training/);
+    // Its pod ran no node: the fitted state and the evaluation inputs came from the registry.
+    expect(finish.stderr).toMatch(/pulled \d+ object\(s\) \([\d.]+ kB\) from oci:\/\//);
     const run = await runOf(store, play.uid);
     expect(run.status).toBe('FINISHED');
     expect(run.tags['digest.scorer']).toMatch(/^[0-9a-f]{64}$/);
@@ -124,7 +130,8 @@ describe.skipIf(skipPostgres())('an emitted workflow played task by task over Po
       copy,
       secrets,
       onStart: (task, attempt, child) => {
-        if (task === 'left-branch' && attempt === 0) setTimeout(() => child.kill('SIGKILL'), 2500).unref();
+        // Killed once its node is running (past the compile), as a pod evicted mid-way.
+        if (task === 'left-branch' && attempt === 0) child.stderr!.on('data', (b: Buffer) => b.toString().includes('left_branch: running') && child.kill('SIGKILL'));
       },
     });
     expect(play.status, play.attempts.map((a) => a.stderr).join('\n')).toBe('Succeeded');
