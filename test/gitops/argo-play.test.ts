@@ -152,3 +152,23 @@ describe.skipIf(skipPostgres())('an emitted workflow played task by task over Po
     expect(run.error).toContain('kiln run flow --params fault=combine:throw --from-nodes "combine"');
   }, 480_000);
 });
+
+describe.skipIf(skipPostgres())('a retried task over the team stores', () => {
+  it('runs again a node whose earlier attempt recorded it but never got its outputs to the registry', async () => {
+    const { store, secrets, copy } = await setUp();
+    const env = { KILN_STORE: secrets['kiln-team'].store, KILN_OBJECTS: secrets['kiln-team'].objects };
+    const task = ['run', 'flow', '--run-id', 'wf-lost-push', '--task', 'left_branch'];
+    const first = runCli(task, { cwd: copy(), env });
+    expect(first.code, first.stderr).toBe(0);
+    const run = await runOf(store, 'wf-lost-push');
+    const left = run.nodes.find((n) => n.node === 'left_branch')!.outputs.left.object!;
+    // As if that attempt had been killed after recording the node and before its push: the registry lacks the blob.
+    fs.rmSync(path.dirname(registry.blobFile(`sha256:${left}`)), { recursive: true });
+
+    const retry = runCli(task, { cwd: copy(), env });
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stderr).not.toContain('finished in an earlier attempt');
+    expect(retry.stderr).toMatch(/shared 1 object\(s\) through .*: 1 uploaded/);
+    expect(fs.existsSync(registry.blobFile(`sha256:${left}`))).toBe(true);
+  }, 240_000);
+});
