@@ -171,4 +171,14 @@ describe.skipIf(skipPostgres())('a retried task over the team stores', () => {
     expect(retry.stderr).toMatch(/shared 1 object\(s\) through .*: 1 uploaded/);
     expect(fs.existsSync(registry.blobFile(`sha256:${left}`))).toBe(true);
   }, 240_000);
+
+  it('fails a task whose outputs could not reach the registry (KILN4045), so that Argo retries it', async () => {
+    const { secrets, copy } = await setUp();
+    // A registry nobody listens on: the node runs and is recorded, its outputs stay in this pod.
+    const env = { KILN_STORE: secrets['kiln-team'].store, KILN_OBJECTS: 'oci://127.0.0.1:1/play/unreachable' };
+    const r = runCli(['run', 'flow', '--run-id', 'wf-no-registry', '--task', 'left_branch'], { cwd: copy(), env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('KILN4045');
+    expect(r.stderr).toContain('left_branch → left');
+  }, 240_000);
 });
