@@ -13,7 +13,8 @@ export const slowSuites = [
   'test/gitops/workflow-simulation.test.ts',
   // Several kiln processes per test recording one shared run (kiln run --run-id).
   'test/gitops/shared-run.test.ts',
-  // Emitted Argo workflows played by the test harness: a process per task attempt.
+  // Emitted Argo workflows played by the test harness over PostgreSQL and a registry: a process per task attempt, each
+  // compiling and type-checking in its own empty .kiln (about 6 minutes on a shared machine).
   'test/gitops/argo-play.test.ts',
   'test/tracking/remote-objects.test.ts',
   'test/ml/spam-quality.test.ts',

@@ -12,6 +12,7 @@ import type { Tracking } from '../tracking/index.ts';
 import { rethrowStoreFull } from '../tracking/disk-full.ts';
 import { describeArtifact, packageRun } from './package.ts';
 import type { RunFlags } from './run.ts';
+import { reportPulled } from './objects-transfer.ts';
 
 export interface SharedRunContext {
   io: Io;
@@ -35,7 +36,16 @@ export function detachedDiagnostics(pending: unknown): Diagnostic[] {
 /** Plans this task in the run, ends what a dead earlier attempt left RUNNING, and says what is skipped. */
 export async function taskOfSharedRun(ctx: SharedRunContext): Promise<TaskPlan> {
   const runs = ctx.tracking.runs;
-  const plan = planTask(ctx.selection, ctx.prepared.nodes, await runs.getRun(ctx.runId));
+  const run = await runs.getRun(ctx.runId);
+  // An attempt killed after recording a node but before pushing its outputs leaves them nowhere another pod can
+  // read: that node runs again rather than be skipped.
+  const mine = new Set(ctx.prepared.nodes.map((n) => n.name));
+  const lost = new Set<number>();
+  for (const x of run.nodes) {
+    if (x.status !== 'FINISHED' || !mine.has(x.node)) continue;
+    for (const o of Object.values(x.outputs)) if (o.object && !(await ctx.tracking.objects.hasComplete(o.object))) lost.add(x.id);
+  }
+  const plan = planTask(ctx.selection, ctx.prepared.nodes, lost.size ? { ...run, nodes: run.nodes.filter((x) => !lost.has(x.id)) } : run);
   // Argo starts a retry only after the failed attempt's pod ended: what that attempt left RUNNING will never end.
   for (const id of plan.abandoned) await runs.finishNode(id, { status: 'FAILED', error: 'this attempt ended without finishing the node; the task was retried' });
   if (plan.alreadyDone.length) ctx.io.err(`run ${ctx.runId}: ${plan.alreadyDone.join(', ')} finished in an earlier attempt of this task; not run or recorded again\n`);
@@ -80,6 +90,7 @@ export async function finishSharedRun(ctx: SharedRunContext): Promise<number> {
       const root = ctx.req.root;
       const built = await packageRun(ctx.prepared.ir, ctx.tracking, runId).catch((e: unknown) => rethrowStoreFull(e, path.join(root, ctx.prepared.ir.settings.storeDir), `building the artifact of model '${model.name}'`));
       io.err(describeArtifact(io, root, built));
+      reportPulled(io, ctx.tracking);
     } else {
       io.err(`no artifact built: this run did not include the whole inference path of model '${model.name}' (${model.nodes.join(', ')})\n`);
     }

@@ -21,6 +21,8 @@ import { checkJoinable, checkRunKey } from '../runtime/shared-run.ts';
 import type { Snapshot } from '../runtime/tracker.ts';
 import type { RunStatus } from '../tracking/store.ts';
 import { detachedDiagnostics, finishSharedRun, taskOfSharedRun } from './run-shared.ts';
+import type { TaskShare } from '../tracking/remote-push.ts';
+import { bytes, reportPulled } from './objects-transfer.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
@@ -208,7 +210,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
     if (!isDiskFull(e)) throw e;
   });
   // Shared after the record is complete, so that the run stays recorded here whatever the registry does.
-  const unshared = tracked ? await shareOutputs(io, tracked) : [];
+  const unshared = tracked ? await shareOutputs(io, tracked, upstream ? { nodes: new Set(prepared.nodes.map((n) => n.name)) } : undefined) : [];
   if (unshared.length && result.status !== 'FINISHED') result.diagnostics.push(...unshared);
   if (summary) {
     summary.data.status = result.status === 'RUNNING' ? 'FAILED' : result.status;
@@ -216,9 +218,11 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   }
   if (result.status !== 'FINISHED') return say(result.diagnostics, { sources: prepared.sources }) || EXIT_USER;
   if (upstream && tracked) {
+    reportPulled(io, tracked.tracking);
     const cached = result.executions.filter((x) => x.cacheHit).length;
     io.err(`task of run ${tracked.recorder.runId} finished: ${result.executions.length} node(s)${cached ? `, ${cached} skipped as unchanged` : ''}; the run stays RUNNING until its last task (kiln run --finish)\n`);
-    return EXIT_OK;
+    // The pods downstream read these outputs from the registry only: a task that could not share them has failed (Argo retries it).
+    return unshared.length ? say(unshared) || EXIT_USER : EXIT_OK;
   }
   const model = prepared.pipeline.model;
   if (model && tracked && flags.package) {
@@ -240,8 +244,7 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
   const ran = result.executions.length;
   const cached = result.executions.filter((x) => x.cacheHit).length;
   // Every pull of the run, the artifact build's included: what this machine fetched because it needed it.
-  const pulled = tracked?.tracking.remote?.pulled ?? [];
-  if (pulled.length) io.err(`pulled ${pulled.length} object(s) (${bytes(pulled.reduce((n, p) => n + p.size, 0))}) from ${tracked!.tracking.remote!.remote}\n`);
+  if (tracked) reportPulled(io, tracked.tracking);
   io.err(`${tracked ? `run ${tracked.recorder.runId}` : 'run (not tracked)'} finished: ${ran} node(s)${cached ? `, ${cached === ran ? 'all' : cached} skipped as unchanged` : ''}\n`);
   // The run is recorded and its outputs are here; only sharing them failed, and that is the user's to retry.
   if (unshared.length) return say(unshared) || EXIT_USER;
@@ -249,15 +252,14 @@ async function runTracked(io: Io, root: string, prepared: PreparedRun, req: RunR
 }
 
 /** Pushes what the run's nodes wrote to the objects repository, when there is one; KILN4045 when some of it did not get there. */
-const bytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
 
-async function shareOutputs(io: Io, tracked: Tracked): Promise<Diagnostic[]> {
+async function shareOutputs(io: Io, tracked: Tracked, task?: TaskShare): Promise<Diagnostic[]> {
   const remote = tracked.tracking.remote;
   if (!remote || !tracked.remoteRef) return [];
   const { OciClient } = await import('../oci/client.ts');
   const { pushRunObjects } = await import('../tracking/remote-push.ts');
   const run = await tracked.tracking.runs.getRun(tracked.recorder.runId);
-  const outcome = await pushRunObjects(run, remote.local, new OciClient(tracked.remoteRef, { push: true }));
+  const outcome = await pushRunObjects(run, remote.local, new OciClient(tracked.remoteRef, { push: true }), task);
   if (outcome.failed.length === 0) {
     if (outcome.manifest) io.err(`shared ${outcome.objects} object(s) through ${outcome.remote}:${outcome.tag}: ${outcome.uploaded} uploaded (${bytes(outcome.uploadedBytes)}), ${outcome.present} already there\n`);
     return [];

@@ -10,6 +10,7 @@ import type { JsonValue } from '../ir/types.ts';
 import { runStoreOf } from '../config/run-store.ts';
 import { objectsRemoteOf, objectsSettingOf } from '../config/objects-remote.ts';
 import { addRunsDeleteCommand } from './runs-delete.ts';
+import { addRunsKillCommand } from './runs-kill.ts';
 
 interface Common {
   project?: string;
@@ -311,5 +312,6 @@ export const runsCommand: CommandModule = {
       );
 
     addRunsDeleteCommand(runs, io, setExit);
+    addRunsKillCommand(runs, io, setExit);
   },
 };

@@ -4,6 +4,7 @@
 // registry's garbage collection (Distribution's `garbage-collect`, GHCR's and Harbor's retention) deletes blobs no
 // manifest references, and tagged manifests are kept even with --delete-untagged. It is written only once every blob
 // is in place, so it never references a missing blob; a push that failed half-way is finished by pushing again.
+import { createHash } from 'node:crypto';
 import { OCI_MANIFEST, type OciClient } from '../oci/client.ts';
 import { isKilnError } from '../diagnostics/diagnostic.ts';
 import { formatOciReference } from '../oci/reference.ts';
@@ -41,16 +42,31 @@ export interface PushOutcome {
   manifest: string | null;
 }
 
-/** The objects a run wrote itself, each with what it is; reused outputs belong to (and were pushed by) the run that computed them. */
-export function objectsOfRun(run: RunRecord): Map<string, string> {
+/**
+ * The objects a run wrote itself, each with what it is; reused outputs belong to (and were pushed by) the run that
+ * computed them. `nodes`: only those these nodes wrote (one task of a shared run; see TaskShare).
+ */
+export function objectsOfRun(run: RunRecord, nodes?: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>();
   for (const n of run.nodes) {
-    if (n.cacheHit || n.status !== 'FINISHED') continue;
+    if (n.cacheHit || n.status !== 'FINISHED' || (nodes && !nodes.has(n.node))) continue;
     for (const [dataset, o] of Object.entries(n.outputs)) if (o.object && !out.has(o.object)) out.set(o.object, `${n.node} → ${dataset === NODE_LOG_OUTPUT ? 'its log' : dataset}`);
   }
-  for (const f of run.files) if (!out.has(f.object)) out.set(f.object, `file ${f.name}`);
+  if (!nodes) for (const f of run.files) if (!out.has(f.object)) out.set(f.object, `file ${f.name}`);
   return out;
 }
+
+/**
+ * One task of a run several pods share: it pushes only what its own nodes wrote, under a tag of its own. Another
+ * task's outputs are not on this disk and may not be on the registry yet (tasks run in parallel), and one run tag
+ * rewritten by each task would leave the blobs of the manifests it replaced to the registry's garbage collection.
+ */
+export interface TaskShare {
+  nodes: ReadonlySet<string>;
+}
+
+export const taskObjectsTag = (runId: string, nodes: ReadonlySet<string>) =>
+  `${runObjectsTag(runId)}-task-${createHash('sha256').update([...nodes].sort().join(',')).digest('hex').slice(0, 12)}`;
 
 interface Layer {
   hash: string;
@@ -58,14 +74,14 @@ interface Layer {
   size: number;
 }
 
-export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, client: OciClient): Promise<PushOutcome> {
+export async function pushRunObjects(run: RunRecord, local: LocalObjectStore, client: OciClient, task?: TaskShare): Promise<PushOutcome> {
   const remote = formatOciReference({ registry: client.registry, repository: client.repository });
-  const tag = runObjectsTag(run.id);
+  const tag = task ? taskObjectsTag(run.id, task.nodes) : runObjectsTag(run.id);
   const outcome: PushOutcome = { remote, tag, objects: 0, uploaded: 0, uploadedBytes: 0, present: 0, failed: [], manifest: null };
   // Each tree's files, then the tree: the manifest lists them in that order too.
   const layers = new Map<string, Layer>();
   const trees = new Set<string>();
-  for (const [hash, owner] of objectsOfRun(run)) {
+  for (const [hash, owner] of objectsOfRun(run, task?.nodes)) {
     const tree = (await local.has(hash)) ? await local.readTree(hash).catch(() => null) : null;
     if (tree) trees.add(hash);
     for (const e of tree ?? []) if (!layers.has(e.hash)) layers.set(e.hash, { hash: e.hash, owner: `${owner}/${e.path}`, size: e.size });

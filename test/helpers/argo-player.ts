@@ -2,17 +2,25 @@
 // runs): reads the manifest's YAML (not kiln's IR), runs each DAG task's container args as `kiln` in a separate OS
 // process, in dependency order, at most spec.parallelism at a time, retrying a failed task per its retryStrategy,
 // scheduling nothing new once a task has failed for good (Argo's failFast), then the onExit template with
-// {{workflow.status}}. Each attempt runs in a fresh copy of the project with its own HOME; what the copies share is
-// the caller's business (see `copy`).
+// {{workflow.status}}. Each attempt runs in a fresh copy of the project with its own HOME and an environment made only
+// of what the manifest asks for: each `env` entry's secretKeyRef is looked up in the Secrets the caller gives, as the
+// kubelet does (a missing optional key leaves the variable unset; a missing required one fails the pod).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot, tempDir } from './project.ts';
 
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+
 interface Container {
   command: string[];
   args: string[];
+  env?: EnvVar[];
 }
 
 interface Template {
@@ -51,6 +59,8 @@ export interface Play {
 export interface PlayOptions {
   /** A fresh copy of the project for one attempt of one task (its working directory). */
   copy: () => string;
+  /** The cluster's Secrets: name → key → value (what `kubectl create secret generic` holds). */
+  secrets?: Record<string, Record<string, string>>;
   /** `argo submit -p name=value`. */
   parameters?: Record<string, string>;
   /** Called when an attempt's process starts (a test may kill it). */
@@ -66,11 +76,27 @@ function substitute(args: string[], vars: Record<string, string>): string[] {
   );
 }
 
+/** The container's variables as the kubelet resolves them, or why the pod cannot start (CreateContainerConfigError). */
+function containerEnv(c: Container, secrets: PlayOptions['secrets'] = {}): { env: Record<string, string> } | { error: string } {
+  const env: Record<string, string> = {};
+  for (const v of c.env ?? []) {
+    if (v.value !== undefined) env[v.name] = v.value;
+    const ref = v.valueFrom?.secretKeyRef;
+    if (!ref) continue;
+    const value = secrets[ref.name]?.[ref.key];
+    if (value !== undefined) env[v.name] = value;
+    else if (!ref.optional) return { error: `secret "${ref.name}" has no key "${ref.key}" (${v.name})` };
+  }
+  return { env };
+}
+
 function runContainer(c: Container, vars: Record<string, string>, opts: PlayOptions, task: string, attempt: number): Promise<Attempt> {
   if (c.command.join(' ') !== 'kiln') throw new Error(`task ${task} runs ${c.command.join(' ')}, not kiln`);
+  const resolved = containerEnv(c, opts.secrets);
+  if ('error' in resolved) return Promise.resolve({ task, attempt, code: null, signal: null, stderr: `CreateContainerConfigError: ${resolved.error}` });
   const cwd = opts.copy();
   const home = tempDir('kiln-play-home-');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1', ...resolved.env };
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'kiln.js'), ...substitute(c.args, vars)], { cwd, env });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));

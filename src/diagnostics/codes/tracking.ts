@@ -33,4 +33,5 @@ export const trackingCodes = {
   KILN4046: { severity: 'error', message: 'refused object {digest} from {remote}: {problem}', hint: "The registry's copy is damaged or was tampered with; nothing of it was restored or kept. Delete that blob on the registry, then run `kiln objects push` from a machine that has the object (or `kiln run --no-cache` to recompute it)." },
   KILN4047: { severity: 'error', message: 'object {hash} is neither in the local store {path} nor on {remote}', hint: 'A run record points at it but no machine pushed it (see `kiln objects push` on the machine that ran the node), or the registry dropped it; `kiln run --no-cache` recomputes it.' },
   KILN4056: { severity: 'error', message: 'pack index {path} is damaged: {reason}', hint: 'Move that .idx file and the .pack file of the same name out of the store; the runs that need objects it listed re-run the nodes that made them.' },
+  KILN4053: { severity: 'error', message: 'run {run} is {status}, not RUNNING: there is nothing to kill', hint: 'Only a RUNNING run can be killed; `kiln runs list --status RUNNING` lists them.' },
 } satisfies Record<string, CodeDefinition>;
