@@ -28,9 +28,15 @@ export async function api<T>(path: string, query: Record<string, string | number
     if (a) return a as Answer<T>;
     return { status: 404, json: { diagnostics: [{ code: 'static', severity: 'error', file: null, line: null, column: null, message: 'this page is not part of the static export', hint: 'Run kiln ui in the project to see it live.' }] } as T };
   }
-  const res = await fetch(k.slice(1));
-  const json = (await res.json()) as T;
-  return { status: res.status, json };
+  try {
+    const res = await fetch(k.slice(1));
+    const json = (await res.json()) as T;
+    return { status: res.status, json };
+  } catch (e) {
+    // The server was stopped (or restarted) under an open page: every view says so instead of failing silently.
+    const message = `the kiln ui server cannot be reached (${e instanceof Error ? e.message : String(e)})`;
+    return { status: 0, json: { diagnostics: [{ code: 'unreachable', severity: 'error', file: null, line: null, column: null, message, hint: 'Start it again in the project: kiln ui' }] } as T };
+  }
 }
 
 /** The export bakes every run row once ({@link RUNS_BAKED}); other pages of the table are cut from it. */

@@ -64,6 +64,11 @@ async function pollLive(): Promise<void> {
   if (isStatic) return;
   try {
     const a = await api<{ runs: Array<{ id: string; shortId: string; pipeline: string }> }>('/api/runs', { status: 'RUNNING', limit: 5 });
+    if (a.status === 0) {
+      replace(live, 'server unreachable');
+      setTimeout(() => void pollLive(), 3000);
+      return;
+    }
     const runs = a.status === 200 ? a.json.runs : [];
     replace(live, runs.length ? el('a', { href: `#/run/${runs[0].id}` }, `● ${runs.length} running (${runs[0].pipeline} ${runs[0].shortId})`) : '');
   } catch {
