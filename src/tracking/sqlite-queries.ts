@@ -130,20 +130,46 @@ export function resolveRunId(db: Database.Database, location: string, input: str
   return rows[0].id;
 }
 
+/** The rows of one run as both stores read them (params, latest metrics with their history length, tags, files…). */
+export interface RunRecordRows {
+  params: Array<{ key: string; value_json: string }>;
+  metrics: Array<{ key: string; value: number | null; step: number; timestamp: number; n: number }>;
+  tags: Array<{ key: string; value: string }>;
+  nodes: NodeExecution[];
+  files: RunFile[];
+  uncommitted: UncommittedFile[];
+}
+
+/** SQL of a run's latest metrics with the length of each one's history, in key order; `run` is the id's placeholder. */
+export const LATEST_METRICS_SQL = (run: string) =>
+  `SELECT l.key, l.value, l.step, l.timestamp, (SELECT count(*) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key) AS n FROM latest_metrics l WHERE l.run_id = ${run} ORDER BY l.key`;
+
+/** A run record from its row and the rows that belong to it: one assembly for the SQLite and PostgreSQL stores. */
+export function runRecordOf(r: RunRow, rows: RunRecordRows): RunRecord {
+  const params: Record<string, JsonValue> = {};
+  for (const p of rows.params) params[p.key] = JSON.parse(p.value_json) as JsonValue;
+  const metrics: Record<string, LatestMetric> = {};
+  for (const m of rows.metrics) metrics[m.key] = { value: toNumber(m.value), step: m.step, timestamp: m.timestamp, historyLength: Number(m.n) };
+  const tags: Record<string, string> = {};
+  for (const t of rows.tags) tags[t.key] = t.value;
+  const base = summary(r);
+  return {
+    ...base,
+    git: { ...base.git, uncommitted: rows.uncommitted },
+    command: JSON.parse(r.command) as string[],
+    invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
+    versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
+    host: { hostname: r.hostname, pid: r.pid },
+    params,
+    metrics,
+    tags,
+    nodes: rows.nodes,
+    files: rows.files,
+  };
+}
+
 /** Everything about run `id` (which exists); call inside a read transaction for one consistent snapshot. */
 export function readRun(db: Database.Database, id: string): RunRecord {
-  const r = runRow(db, id)!;
-  const params: Record<string, JsonValue> = {};
-  for (const p of db.prepare('SELECT key, value_json FROM params WHERE run_id = ? ORDER BY key').all(id) as Array<{ key: string; value_json: string }>) {
-    params[p.key] = JSON.parse(p.value_json) as JsonValue;
-  }
-  const metrics: Record<string, LatestMetric> = {};
-  const metricRows = db
-    .prepare('SELECT l.key, l.value, l.step, l.timestamp, (SELECT count(*) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key) AS n FROM latest_metrics l WHERE l.run_id = ? ORDER BY l.key')
-    .all(id) as Array<{ key: string; value: number | null; step: number; timestamp: number; n: number }>;
-  for (const m of metricRows) metrics[m.key] = { value: toNumber(m.value), step: m.step, timestamp: m.timestamp, historyLength: m.n };
-  const tags: Record<string, string> = {};
-  for (const t of db.prepare('SELECT key, value FROM tags WHERE run_id = ? ORDER BY key').all(id) as Array<{ key: string; value: string }>) tags[t.key] = t.value;
   const nodes: NodeExecution[] = (db.prepare('SELECT * FROM node_executions WHERE run_id = ? ORDER BY id').all(id) as ExecutionRow[]).map((e) => ({
     id: e.id,
     node: e.node,
@@ -155,22 +181,14 @@ export function readRun(db: Database.Database, id: string): RunRecord {
     error: e.error,
     ...datasetsOf(db, e.id),
   }));
-  const files = db.prepare('SELECT name, object, size, timestamp FROM files WHERE run_id = ? ORDER BY name').all(id) as RunFile[];
-  const uncommitted = db.prepare('SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = ? ORDER BY path').all(id) as UncommittedFile[];
-  const base = summary(r);
-  return {
-    ...base,
-    git: { ...base.git, uncommitted },
-    command: JSON.parse(r.command) as string[],
-    invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
-    versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
-    host: { hostname: r.hostname, pid: r.pid },
-    params,
-    metrics,
-    tags,
+  return runRecordOf(runRow(db, id)!, {
+    params: db.prepare('SELECT key, value_json FROM params WHERE run_id = ? ORDER BY key').all(id) as RunRecordRows['params'],
+    metrics: db.prepare(LATEST_METRICS_SQL('?')).all(id) as RunRecordRows['metrics'],
+    tags: db.prepare('SELECT key, value FROM tags WHERE run_id = ? ORDER BY key').all(id) as RunRecordRows['tags'],
     nodes,
-    files,
-  };
+    files: db.prepare('SELECT name, object, size, timestamp FROM files WHERE run_id = ? ORDER BY name').all(id) as RunFile[],
+    uncommitted: db.prepare('SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = ? ORDER BY path').all(id) as UncommittedFile[],
+  });
 }
 
 export function listRuns(db: Database.Database, query: ListRuns): RunSummary[] {

@@ -2,12 +2,15 @@
 // cluster, started once per test file when its first PostgreSQL case runs). A case written once over
 // `describe.each(storeBackends)` checks both: one suite, not a copy per backend.
 import path from 'node:path';
-import { afterAll, afterEach } from 'vitest';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+import { LEASE_ENV } from '../../src/tracking/liveness.ts';
 import { openPostgresTracking, openTracking, type Tracking } from '../../src/tracking/index.ts';
 import type { PostgresOpenOptions } from '../../src/tracking/postgres/store.ts';
 import { maskStoreUrl } from '../../src/tracking/store-url.ts';
 import { skipPostgres, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { tempDir, tempStore } from './helpers.ts';
+import { tempDir, tempStore, track } from './helpers.ts';
 
 export interface StoreBackend {
   name: 'sqlite' | 'postgres';
@@ -68,3 +71,37 @@ const postgres: StoreBackend = {
 
 /** Both backends; PostgreSQL only when it is installed or its absence is allowed (see skipPostgres). */
 export const storeBackends: StoreBackend[] = skipPostgres() ? [sqlite] : [sqlite, postgres];
+
+type OpenedStore = { storeDir: string; url: string | null };
+
+/** Another process opening the same store (a new connection, so its reaping is its own). */
+export function reopen(backend: StoreBackend, store: OpenedStore): Promise<Tracking> {
+  return backend.name === 'sqlite' ? Promise.resolve(track(openTracking(store.storeDir))) : postgresTracking(store.url!, store.storeDir);
+}
+
+/** Rewrites where run `id` says it runs, as if another machine (of another name, or of ours) had started it. */
+export async function moveToHost(backend: StoreBackend, store: OpenedStore, id: string, hostname: string, processStart: string | null = null): Promise<void> {
+  if (backend.name === 'sqlite') {
+    const db = new Database(path.join(store.storeDir, 'kiln.db'));
+    db.prepare('UPDATE runs SET hostname = ?, process_start = coalesce(?, process_start) WHERE id = ?').run(hostname, processStart, id);
+    db.close();
+    return;
+  }
+  const c = new pg.Client({ connectionString: store.url! });
+  await c.connect();
+  await c.query('UPDATE runs SET hostname = $1, process_start = coalesce($2, process_start) WHERE id = $3', [hostname, processStart, id]);
+  await c.end();
+}
+
+/** Sets the run lease (KILN_RUN_LEASE_MS) to `ms` for each test of the calling describe block, restored after. */
+export function useRunLease(ms: number): void {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env[LEASE_ENV];
+    process.env[LEASE_ENV] = String(ms);
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env[LEASE_ENV];
+    else process.env[LEASE_ENV] = saved;
+  });
+}

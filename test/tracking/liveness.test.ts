@@ -2,47 +2,16 @@
 // that started a run beats, the run stays RUNNING; once it stops for longer than the lease, the next open of the
 // store marks it KILLED. On both stores, with a lease short enough to be quick (KILN_RUN_LEASE_MS).
 import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LEASE_ENV } from '../../src/tracking/liveness.ts';
-import { openTracking } from '../../src/tracking/index.ts';
-import { newRun, track } from './helpers.ts';
-import { postgresTracking, storeBackends, type StoreBackend } from './backends.ts';
+import { describe, expect, it } from 'vitest';
+import { newRun } from './helpers.ts';
+import { moveToHost, reopen, storeBackends, useRunLease } from './backends.ts';
 
 // Beats come a third of the lease apart: a lease of 600 ms stays clear of a busy machine's timer delays.
 const LEASE_MS = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Rewrites where run `id` says it runs, as if another machine (of another name, or of ours) had started it. */
-async function moveToHost(backend: StoreBackend, store: { storeDir: string; url: string | null }, id: string, hostname: string, processStart: string | null = null): Promise<void> {
-  if (backend.name === 'sqlite') {
-    const db = new Database(path.join(store.storeDir, 'kiln.db'));
-    db.prepare('UPDATE runs SET hostname = ?, process_start = coalesce(?, process_start) WHERE id = ?').run(hostname, processStart, id);
-    db.close();
-    return;
-  }
-  const c = new pg.Client({ connectionString: store.url! });
-  await c.connect();
-  await c.query('UPDATE runs SET hostname = $1, process_start = coalesce($2, process_start) WHERE id = $3', [hostname, processStart, id]);
-  await c.end();
-}
-
-/** Another process opening the same store (a new connection, so its reaping is its own). */
-const reopen = (backend: StoreBackend, store: { storeDir: string; url: string | null }) =>
-  backend.name === 'sqlite' ? Promise.resolve(track(openTracking(store.storeDir))) : postgresTracking(store.url!, store.storeDir);
-
 describe.each(storeBackends)('liveness on $name', (backend) => {
-  let saved: string | undefined;
-  beforeEach(() => {
-    saved = process.env[LEASE_ENV];
-    process.env[LEASE_ENV] = String(LEASE_MS);
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env[LEASE_ENV];
-    else process.env[LEASE_ENV] = saved;
-  });
+  useRunLease(LEASE_MS);
 
   it('keeps a run of another host RUNNING while it beats, and marks it KILLED once its lease expires', async () => {
     const store = await backend.store();

@@ -1,48 +1,16 @@
 // Runs shared under a key (kiln run --run-id: the tasks of an Argo workflow) on both run stores: concurrent joins
 // create one run, liveness never reaps a run no process owns, and `kiln runs kill` ends one whose workflow died.
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LEASE_ENV } from '../../src/tracking/liveness.ts';
-import { openTracking } from '../../src/tracking/index.ts';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { makeProject } from '../helpers/project.ts';
-import { newRun, track } from './helpers.ts';
-import { postgresTracking, storeBackends, type StoreBackend } from './backends.ts';
+import { newRun } from './helpers.ts';
+import { moveToHost, reopen, storeBackends, useRunLease } from './backends.ts';
 
 const LEASE_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Store = { storeDir: string; url: string | null };
-
-/** Another process's view of the same store: its own connection (and its own reaping). */
-const reopen = (backend: StoreBackend, store: Store) => (backend.name === 'sqlite' ? Promise.resolve(track(openTracking(store.storeDir))) : postgresTracking(store.url!, store.storeDir));
-
-/** As if a pod of another machine had created run `id` (its process cannot be seen from here). */
-async function moveToHost(backend: StoreBackend, store: Store, id: string): Promise<void> {
-  if (backend.name === 'sqlite') {
-    const db = new Database(path.join(store.storeDir, 'kiln.db'));
-    db.prepare("UPDATE runs SET hostname = 'pod-on-another-node' WHERE id = ?").run(id);
-    db.close();
-    return;
-  }
-  const c = new pg.Client({ connectionString: store.url! });
-  await c.connect();
-  await c.query("UPDATE runs SET hostname = 'pod-on-another-node' WHERE id = $1", [id]);
-  await c.end();
-}
-
 describe.each(storeBackends)('shared runs on $name', (backend) => {
-  let saved: string | undefined;
-  beforeEach(() => {
-    saved = process.env[LEASE_ENV];
-    process.env[LEASE_ENV] = String(LEASE_MS);
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env[LEASE_ENV];
-    else process.env[LEASE_ENV] = saved;
-  });
+  useRunLease(LEASE_MS);
 
   it('many concurrent joins of one key create one run, and every joiner gets it', async () => {
     const store = await backend.store();
@@ -59,8 +27,8 @@ describe.each(storeBackends)('shared runs on $name', (backend) => {
     const store = await backend.store();
     const { run } = await store.tracking.runs.joinRun('wf-9c1d', newRun());
     const owned = await store.tracking.runs.createRun(newRun());
-    await moveToHost(backend, store, run.id);
-    await moveToHost(backend, store, owned.id);
+    await moveToHost(backend, store, run.id, 'pod-on-another-node');
+    await moveToHost(backend, store, owned.id, 'pod-on-another-node');
     store.tracking.close();
     await sleep(LEASE_MS * 3);
     const later = await reopen(backend, store);

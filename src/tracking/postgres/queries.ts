@@ -1,13 +1,12 @@
 // The reading side of the PostgreSQL run store: the same rows as SQLite's (../sqlite-queries.ts turns them into
 // records), fetched with numbered parameters.
 import type pg from 'pg';
-import type { JsonValue } from '../../ir/types.ts';
 import { diag, KilnError } from '../../diagnostics/index.ts';
 import { normaliseRunIdInput, isRunIdPrefix, RUN_ID_LENGTH } from '../ids.ts';
 import { filterToSql } from '../filter.ts';
 import type { UncommittedFile } from '../git.ts';
-import { summary, type ExecutionRow, type RunRow } from '../sqlite-queries.ts';
-import { RUN_STATUSES, type LatestMetric, type ListRuns, type MetricPoint, type NodeExecution, type RunFile, type RunInvocation, type RunRecord, type RunSummary } from '../store.ts';
+import { LATEST_METRICS_SQL, runRecordOf, summary, type ExecutionRow, type RunRecordRows, type RunRow } from '../sqlite-queries.ts';
+import { RUN_STATUSES, type ListRuns, type MetricPoint, type NodeExecution, type RunFile, type RunRecord, type RunSummary } from '../store.ts';
 
 /** What the queries run on: the pool, or one connection inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -60,17 +59,6 @@ export async function resolveRunId(db: Queryable, location: string, input: strin
 /** Everything about run `id` (which exists); call on a connection inside a REPEATABLE READ transaction. */
 export async function readRun(db: Queryable, id: string): Promise<RunRecord> {
   const r = (await runRow(db, id))!;
-  const params: Record<string, JsonValue> = {};
-  for (const p of await rows<{ key: string; value_json: string }>(db, 'SELECT key, value_json FROM params WHERE run_id = $1 ORDER BY key', [id])) params[p.key] = JSON.parse(p.value_json) as JsonValue;
-  const metrics: Record<string, LatestMetric> = {};
-  const metricRows = await rows<{ key: string; value: number | null; step: number; timestamp: number; n: number }>(
-    db,
-    'SELECT l.key, l.value, l.step, l.timestamp, (SELECT count(*) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key) AS n FROM latest_metrics l WHERE l.run_id = $1 ORDER BY l.key',
-    [id],
-  );
-  for (const m of metricRows) metrics[m.key] = { value: toNumber(m.value), step: m.step, timestamp: m.timestamp, historyLength: m.n };
-  const tags: Record<string, string> = {};
-  for (const t of await rows<{ key: string; value: string }>(db, 'SELECT key, value FROM tags WHERE run_id = $1 ORDER BY key', [id])) tags[t.key] = t.value;
   const executions = await rows<ExecutionRow>(db, 'SELECT * FROM node_executions WHERE run_id = $1 ORDER BY id', [id]);
   const datasets = await datasetsOf(db, executions.map((e) => Number(e.id)));
   const nodes: NodeExecution[] = executions.map((e) => ({
@@ -84,22 +72,14 @@ export async function readRun(db: Queryable, id: string): Promise<RunRecord> {
     error: e.error,
     ...datasets.get(Number(e.id))!,
   }));
-  const files = await rows<RunFile>(db, 'SELECT name, object, size, timestamp FROM files WHERE run_id = $1 ORDER BY name', [id]);
-  const uncommitted = await rows<UncommittedFile>(db, 'SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = $1 ORDER BY path', [id]);
-  const base = summary(r);
-  return {
-    ...base,
-    git: { ...base.git, uncommitted },
-    command: JSON.parse(r.command) as string[],
-    invocation: r.invocation == null ? null : (JSON.parse(r.invocation) as RunInvocation),
-    versions: { kiln: r.kiln_version ?? '', node: r.node_version ?? '', tfjs: r.tfjs_version },
-    host: { hostname: r.hostname, pid: r.pid },
-    params,
-    metrics,
-    tags,
+  return runRecordOf(r, {
+    params: await rows<RunRecordRows['params'][number]>(db, 'SELECT key, value_json FROM params WHERE run_id = $1 ORDER BY key', [id]),
+    metrics: await rows<RunRecordRows['metrics'][number]>(db, LATEST_METRICS_SQL('$1'), [id]),
+    tags: await rows<RunRecordRows['tags'][number]>(db, 'SELECT key, value FROM tags WHERE run_id = $1 ORDER BY key', [id]),
     nodes,
-    files,
-  };
+    files: await rows<RunFile>(db, 'SELECT name, object, size, timestamp FROM files WHERE run_id = $1 ORDER BY name', [id]),
+    uncommitted: await rows<UncommittedFile>(db, 'SELECT path, status, blob FROM run_uncommitted_files WHERE run_id = $1 ORDER BY path', [id]),
+  });
 }
 
 export async function listRuns(db: Queryable, query: ListRuns): Promise<RunSummary[]> {
