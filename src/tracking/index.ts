@@ -44,10 +44,15 @@ export function openTracking(storeDir: string, opts: SqliteOpenOptions & { objec
   if (objectsRemote) {
     const local = new LocalObjectStore(path.join(storeDir, STORE_OBJECTS));
     local.sweepDeadTemporaries();
-    remote = new RemoteBackedObjectStore(local, new OciClient(objectsRemote));
+    remote = behindRemote(local, objectsRemote);
   }
   const runs = SqliteRunStore.open(storeDir, remote ? { ...open, objects: remote } : open);
   return { runs, registry: new SqliteModelRegistry(runs.database), objects: runs.objects, remote, reaped: runs.reapedOnOpen, close: () => runs.close() };
+}
+
+/** The local object store with the objects repository `remote` behind it: objects missing here come from there. */
+export function behindRemote(local: LocalObjectStore, remote: OciReference): RemoteBackedObjectStore {
+  return new RemoteBackedObjectStore(local, new OciClient(remote));
 }
 
 /** Whether `storeDir` holds a run store already; read-only commands use it to avoid creating one. */

@@ -43,10 +43,7 @@ export async function openPostgresTracking(target: PostgresTarget, storeDir: str
   const { PostgresRunStore } = await import('./postgres/store.ts');
   const local = new LocalObjectStore(path.join(storeDir, 'objects'));
   let remote: RemoteBackedObjectStore | null = null;
-  if (objectsRemote) {
-    const [{ RemoteBackedObjectStore: Remote }, { OciClient }] = await Promise.all([import('./remote-objects.ts'), import('../oci/client.ts')]);
-    remote = new Remote(local, new OciClient(objectsRemote));
-  }
+  if (objectsRemote) remote = (await import('./index.ts')).behindRemote(local, objectsRemote);
   const runs = await PostgresRunStore.open(target, remote ?? local, open);
   local.sweepDeadTemporaries();
   return { runs, registry: unsharedRegistry(target.display), objects: runs.objects, remote, reaped: runs.reapedOnOpen, close: () => runs.close() };
